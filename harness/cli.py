@@ -1,0 +1,153 @@
+"""The `smlite` command line: argument parsing and dispatch, nothing else.
+
+Every failure the user can act on becomes one message on stderr and exit code
+2 (usage, harness errors); a run's verdict decides 0 (conformant) or 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from harness import __version__
+from harness.errors import HarnessError, UsageError
+
+APPLICATIONS_HELP = ("outlook | office (Mimecast for Outlook, 'Microsoft Office'), mac (Mimecast for Mac), "
+                     "mpp (Mimecast Personal Portal), portal (Secure Messaging Portal: replies) — or the full name")
+
+EPILOG = """examples:
+  smlite run                              suite against the embedded reference sandbox, report in reports/latest
+  smlite run -n 2 -k T3                   only table 3's scenarios, two workers
+  smlite run --target vendor.toml         suite against a vendor's implementation (docs/vendors.md)
+  smlite sandbox up                       Mailpit + reference gateway until Ctrl-C
+  smlite simulate --ephemeral --app mpp --definition All --from a@corp.example --to b@corp.example
+  smlite selfcheck                        run the suite against every broken variant: the kill rate
+  smlite report reports/latest/results.json --compare other/results.json
+
+exit codes: 0 conformant / success, 1 not conformant, 2 usage or harness error."""
+
+
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--target", metavar="PROFILE",
+                        help="target profile (TOML); default: the embedded reference gateway in a fresh sandbox")
+    parser.add_argument("-k", dest="select", metavar="EXPR", help="only scenarios matching EXPR (pytest -k)")
+    parser.add_argument("-n", dest="workers", type=int, default=1, metavar="N", help="parallel workers (pytest-xdist)")
+    parser.add_argument("--seed", type=int, help="faker seed, to replay a run's people (printed by every run)")
+    parser.add_argument("--certify", action="store_true",
+                        help="certification run: every scenario, every capability the source requires")
+    parser.add_argument("--reports-dir", type=Path, default=None, help="where reports/<run-id>/ goes (default reports/)")
+    parser.add_argument("--variant", default="", metavar="NAME",
+                        help="run the embedded reference as a deliberately broken variant (see `smlite selfcheck --list`)")
+    parser.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first failing scenario")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smlite", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+        description="Conformance harness and scenario simulator for Secure Messaging - Lite "
+                    "(source: 'Secure Messaging - Lite Definitions').")
+    parser.add_argument("--version", action="version", version=f"smlite {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run the conformance suite and write the report",
+                              description="Run every scenario against a target and write reports/<run-id>/.")
+    _run_arguments(run)
+
+    sandbox = commands.add_parser("sandbox", help="the sandbox: Mailpit and the reference gateway")
+    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", metavar="ACTION", required=True)
+    up = sandbox_commands.add_parser("up", help="start Mailpit and the gateway, print their URLs, stay until Ctrl-C")
+    up.add_argument("--domains", nargs="+", metavar="DOMAIN", help="internal domains (default corp.example)")
+    up.add_argument("--variant", default="", help="start a broken variant of the gateway")
+    up.add_argument("--run-dir", type=Path, help="keep databases and logs here (default: a temporary folder)")
+    sandbox_commands.add_parser("status", help="is a sandbox running, and is every part answering")
+
+    simulate = commands.add_parser("simulate", help="push one message through the sandbox, show what each recipient got")
+    simulate.add_argument("--app", required=True, metavar="APP", help=APPLICATIONS_HELP)
+    simulate.add_argument("--definition", required=True, metavar="DEF", help="All or External")
+    simulate.add_argument("--from", required=True, metavar="ADDR", help="the sender")
+    simulate.add_argument("--to", required=True, nargs="+", metavar="ADDR", help="recipients")
+    simulate.add_argument("--cc", nargs="+", metavar="ADDR", help="copy recipients")
+    simulate.add_argument("--subject", help="subject (default: generated)")
+    simulate.add_argument("--text", help="body text (default: generated)")
+    simulate.add_argument("--ephemeral", action="store_true", help="use a throw-away sandbox instead of the running one")
+    simulate.add_argument("--target", metavar="PROFILE", help="simulate against a target profile instead")
+    simulate.add_argument("--json", action="store_true", help="machine-readable output")
+
+    selfcheck = commands.add_parser("selfcheck", help="prove the suite bites: run it against every broken variant")
+    selfcheck.add_argument("--list", action="store_true", help="list the broken variants and exit")
+    selfcheck.add_argument("--variant", nargs="+", metavar="NAME", help="only these variants")
+    selfcheck.add_argument("-n", dest="workers", type=int, default=1, metavar="N", help="parallel workers per run")
+
+    report = commands.add_parser("report", help="re-render a report, or compare two runs")
+    report.add_argument("results", type=Path, metavar="RESULTS.json")
+    report.add_argument("-o", "--output", type=Path, help="output folder (default: next to RESULTS.json)")
+    report.add_argument("--compare", type=Path, metavar="OTHER.json", help="compare RESULTS.json with OTHER.json")
+
+    target = commands.add_parser("target", help="target profiles")
+    target_commands = target.add_subparsers(dest="target_command", metavar="ACTION", required=True)
+    check = target_commands.add_parser("check", help="validate a profile and probe its target")
+    check.add_argument("profile", metavar="PROFILE")
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from harness import runner
+
+    options = runner.RunOptions(target=args.target, variant=args.variant, select=args.select,
+                                workers=args.workers, seed=args.seed, certify=args.certify,
+                                quiet=args.quiet, exitfirst=args.exitfirst)
+    if args.reports_dir:
+        options.reports_dir = args.reports_dir
+    if args.target and args.variant:
+        raise UsageError("--variant applies to the embedded reference only", "drop --target or --variant")
+    code, results, index = runner.run(options)
+    if results is not None:
+        print(runner.summary(results))
+        print(f"report: {index}")
+    return code
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    if args.command == "run":
+        return _run(args)
+    if args.command == "sandbox":
+        from harness import sandbox
+        return sandbox.cmd_up(args) if args.sandbox_command == "up" else sandbox.cmd_status(args)
+    if args.command == "simulate":
+        from harness import simulate
+        return simulate.main(args)
+    if args.command == "selfcheck":
+        from harness import selfcheck
+        return selfcheck.main(args)
+    if args.command == "report":
+        from harness import report_cli
+        return report_cli.main(args)
+    if args.command == "target":
+        from harness import target_check
+        return target_check.main(args)
+    raise UsageError("No command", "run `smlite --help`")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        return dispatch(args)
+    except UsageError as exc:
+        print(f"smlite: {exc}", file=sys.stderr)
+        return 2
+    except HarnessError as exc:
+        print(f"smlite: harness error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("smlite: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""The driver boundary: everything the suite does to a target, and nothing else.
+
+Steps talk to a target only through a ``Driver``; a driver talks to its target
+only over the network. The boundary is deliberately small (schemathesis's
+"transport" idea): send a message from an application, act in the SM Portal,
+read the MPP view, use the Administration Console, move the clock. Each
+capability a target lacks is simply not declared in its profile, and scenarios
+needing it are reported "not applicable".
+
+Every exchange is handed to ``recorder`` (when set) so it becomes evidence.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from harness.profile import TargetProfile
+
+
+@dataclass
+class Outgoing:
+    """A message a user writes."""
+
+    sender: str
+    to: list[str]
+    subject: str
+    text: str
+    cc: list[str] = field(default_factory=list)
+    html: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Response:
+    """What the target answered: an HTTP status or an SMTP reply code, and a body."""
+
+    status: int
+    body: Any = None
+    text: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300 or self.status == 250
+
+
+@dataclass
+class Exchange:
+    """One request and its answer, kept as evidence."""
+
+    channel: str  # http | smtp
+    request: str
+    status: int
+    answer: str
+    elapsed_s: float
+
+
+Recorder = Callable[[Exchange], None]
+
+
+class Driver(ABC):
+    """A target, as the suite sees it. Subclass and declare ``supported``."""
+
+    #: the capabilities this driver can implement at all; a profile may declare fewer.
+    supported: frozenset[str] = frozenset()
+
+    def __init__(self, profile: TargetProfile):
+        self.profile = profile
+        self.recorder: Recorder | None = None
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        return self.supported & frozenset(self.profile.capabilities)
+
+    def record(self, exchange: Exchange) -> None:
+        if self.recorder is not None:
+            self.recorder(exchange)
+
+    # -- sending ---------------------------------------------------------
+    @abstractmethod
+    def send(self, application: str, definition: str | None, message: Outgoing) -> Response:
+        """Send ``message`` securely from ``application`` (slug) with ``definition``.
+
+        ``definition=None`` sends an ordinary, non-secure message (the suite uses
+        one as a barrier to prove that nothing else arrived before it).
+
+        For the SM Portal the message is a reply: use ``portal_reply`` instead.
+        A refusal is a Response with a 4xx/5xx status, not an exception.
+        """
+
+    # -- SM Portal ---------------------------------------------------------
+    @abstractmethod
+    def portal_open(self, link: str) -> Response: ...
+
+    @abstractmethod
+    def portal_reply(self, link: str, text: str, reply_all: bool = False) -> Response: ...
+
+    @abstractmethod
+    def portal_print(self, link: str) -> Response: ...
+
+    def portal_index(self, recipient: str) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    # -- MPP ---------------------------------------------------------------
+    def mpp_view(self, user: str) -> list[dict[str, Any]]:
+        """The user's MPP items: dicts with subject, text, html, headers, portal_url."""
+        raise NotImplementedError
+
+    # -- Administration Console ----------------------------------------------
+    def list_definitions(self) -> Response:
+        raise NotImplementedError
+
+    def change_definition(self, action: str, name: str, body: dict[str, Any]) -> Response:
+        """``action`` is create, change or delete."""
+        raise NotImplementedError
+
+    # -- clock ---------------------------------------------------------------
+    def advance_clock(self, days: int) -> Response:
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        """Name and version as the target reports them (health endpoint or profile)."""
+        return {"name": self.profile.name, "version": self.profile.version}
+
+    def close(self) -> None:
+        """Release connections."""

@@ -1,0 +1,180 @@
+"""The built-in driver: speaks the HTTP/SMTP contract of docs/contract.md.
+
+It drives the reference gateway, and any vendor implementation of the same
+contract. SMTP submission uses smtplib; HTTP uses one requests.Session.
+Both go through ``_http``/``_smtp`` (the transport boundary), which time each
+exchange and hand it to the recorder as evidence.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import time
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from harness.drivers.base import Driver, Exchange, Outgoing, Response
+from harness.errors import HarnessError, UsageError
+from harness.profile import TargetProfile
+
+_ALL = frozenset({"smtp-submission", "mpp", "sm-portal", "admin-console", "clock", "sm-portal-index"})
+
+
+def _host_port(value: str, what: str) -> tuple[str, int]:
+    host, _, port = str(value).rpartition(":")
+    if not host or not port.isdigit():
+        raise UsageError("Bad target profile", f"target.{what} must read host:port, got {value!r}")
+    return host, int(port)
+
+
+class ReferenceDriver(Driver):
+    supported = _ALL
+
+    def __init__(self, profile: TargetProfile):
+        super().__init__(profile)
+        settings = profile.target
+        for key in ("smtp", "http"):
+            if not settings.get(key):
+                raise UsageError("Bad target profile", f"[target] needs '{key}' for the reference driver")
+        self.smtp_host, self.smtp_port = _host_port(settings["smtp"], "smtp")
+        self.base_url = str(settings["http"]).rstrip("/")
+        self.admin_token = str(settings.get("admin_token", ""))
+        self.timeout = float(settings.get("timeout_s", 10))
+        self.session = requests.Session()
+        self._mpp_sessions: dict[str, str] = {}
+
+    # -- transport -----------------------------------------------------------
+    def _http(self, method: str, url: str, *, json: Any = None, auth: str | None = None) -> Response:
+        if not url.startswith("http"):
+            url = self.base_url + url
+        headers = {"Authorization": f"Bearer {auth}"} if auth else {}
+        started = time.perf_counter()
+        try:
+            answer = self.session.request(method, url, json=json, headers=headers, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise HarnessError("Target unreachable", f"{method} {url}", str(exc)) from None
+        elapsed = time.perf_counter() - started
+        try:
+            body = answer.json()
+        except ValueError:
+            body = None
+        self.record(Exchange("http", f"{method} {urlsplit(url).path}" + (f" {json}" if json else ""),
+                             answer.status_code, answer.text[:2000], elapsed))
+        return Response(answer.status_code, body, answer.text)
+
+    def _smtp(self, envelope_from: str, recipients: list[str], message: EmailMessage) -> Response:
+        started = time.perf_counter()
+        try:
+            with smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=self.timeout) as client:
+                refused = client.send_message(message, from_addr=envelope_from, to_addrs=recipients)
+                code, text = 250, f"accepted ({len(recipients) - len(refused)} recipients)"
+                if refused:
+                    code, text = 550, f"recipients refused: {refused}"
+        except smtplib.SMTPResponseException as exc:
+            code, text = exc.smtp_code, exc.smtp_error.decode("utf-8", "replace")
+        except smtplib.SMTPRecipientsRefused as exc:
+            first = next(iter(exc.recipients.values()))
+            code, text = first[0], f"recipients refused: {exc.recipients}"
+        except (OSError, smtplib.SMTPException) as exc:
+            raise HarnessError("Target SMTP unreachable", f"{self.smtp_host}:{self.smtp_port}", str(exc)) from None
+        self.record(Exchange("smtp", f"MAIL FROM:<{envelope_from}> RCPT TO:{recipients} "
+                             f"Subject: {message['Subject']}", code, text, time.perf_counter() - started))
+        return Response(code, {"message_id": message["Message-ID"]}, text)
+
+    # -- sending ---------------------------------------------------------------
+    def send(self, application: str, definition: str | None, message: Outgoing) -> Response:
+        if application in ("outlook", "mac") or definition is None:
+            mail = EmailMessage()
+            mail["From"], mail["To"] = message.sender, ", ".join(message.to)
+            if message.cc:
+                mail["Cc"] = ", ".join(message.cc)
+            mail["Subject"] = message.subject
+            mail["Message-ID"] = make_msgid(domain=message.sender.rpartition("@")[2] or None)
+            if definition is not None:
+                mail["X-SM-Definition"] = definition
+                mail["X-SM-Application"] = application
+            for name, value in message.headers.items():
+                mail[name] = value
+            mail.set_content(message.text)
+            if message.html:
+                mail.add_alternative(message.html, subtype="html")
+            return self._smtp(message.sender, message.to + message.cc, mail)
+        if application == "mpp":
+            body = {"to": message.to, "cc": message.cc, "subject": message.subject, "text": message.text,
+                    "html": message.html, "definition": definition, "headers": message.headers}
+            return self._http("POST", "/mpp/api/messages", json=body, auth=self._mpp_session(message.sender))
+        raise UsageError("Cannot send", f"application {application!r} does not compose new messages "
+                         "(the SM Portal only replies: use portal_reply)")
+
+    # -- SM Portal -------------------------------------------------------------
+    @staticmethod
+    def _token(link: str) -> str:
+        return link.rstrip("/").rsplit("/", 1)[-1]
+
+    def _portal_api(self, link: str, suffix: str = "") -> str:
+        parts = urlsplit(link)
+        base = f"{parts.scheme}://{parts.netloc}" if parts.scheme else self.base_url
+        return f"{base}/sm-portal/api/messages/{self._token(link)}{suffix}"
+
+    def portal_open(self, link: str) -> Response:
+        return self._http("GET", self._portal_api(link))
+
+    def portal_reply(self, link: str, text: str, reply_all: bool = False) -> Response:
+        return self._http("POST", self._portal_api(link, "/reply-all" if reply_all else "/reply"),
+                          json={"text": text})
+
+    def portal_print(self, link: str) -> Response:
+        return self._http("POST", self._portal_api(link, "/print"))
+
+    def portal_delete(self, link: str) -> Response:
+        return self._http("DELETE", self._portal_api(link))
+
+    def portal_index(self, recipient: str) -> list[dict[str, Any]]:
+        answer = self._http("GET", f"/admin/api/sm-portal/messages?recipient={requests.utils.quote(recipient)}",
+                            auth=self.admin_token)
+        if answer.status != 200:
+            raise HarnessError("SM Portal index failed", f"status {answer.status}", answer.text[:300])
+        return list(answer.body.get("items", []))
+
+    # -- MPP -------------------------------------------------------------------
+    def _mpp_session(self, user: str) -> str:
+        if user not in self._mpp_sessions:
+            answer = self._http("POST", "/admin/api/mpp-sessions", json={"address": user}, auth=self.admin_token)
+            if answer.status != 201:
+                raise HarnessError("Cannot open an MPP session", f"for {user}: status {answer.status}",
+                                   answer.text[:300])
+            self._mpp_sessions[user] = answer.body["session"]
+        return self._mpp_sessions[user]
+
+    def mpp_view(self, user: str) -> list[dict[str, Any]]:
+        answer = self._http("GET", "/mpp/api/messages", auth=self._mpp_session(user))
+        if answer.status != 200:
+            raise HarnessError("MPP view failed", f"for {user}: status {answer.status}", answer.text[:300])
+        return list(answer.body.get("items", []))
+
+    # -- Administration Console --------------------------------------------------
+    def list_definitions(self) -> Response:
+        return self._http("GET", "/admin/api/definitions", auth=self.admin_token)
+
+    def change_definition(self, action: str, name: str, body: dict[str, Any]) -> Response:
+        method, path = {"create": ("POST", "/admin/api/definitions"),
+                        "change": ("PATCH", f"/admin/api/definitions/{name}"),
+                        "delete": ("DELETE", f"/admin/api/definitions/{name}")}[action]
+        return self._http(method, path, json=body or None, auth=self.admin_token)
+
+    def advance_clock(self, days: int) -> Response:
+        return self._http("POST", "/admin/api/clock", json={"advance_days": days}, auth=self.admin_token)
+
+    def describe(self) -> dict[str, Any]:
+        answer = self._http("GET", "/healthz")
+        if answer.status != 200 or not isinstance(answer.body, dict):
+            raise HarnessError("Target health check failed", f"GET {self.base_url}/healthz", answer.text[:300])
+        return {"name": answer.body.get("name", self.profile.name),
+                "version": answer.body.get("version", self.profile.version)}
+
+    def close(self) -> None:
+        self.session.close()

@@ -1,0 +1,148 @@
+"""Observing what one recipient got, in the source's three columns.
+
+* **Mail Box**: the next message Mailpit holds for the address, classified
+  (harness/classify.py);
+* **MPP**: the next item in the recipient's MPP view, classified by the same
+  rules (external recipients have no MPP);
+* **Message in SM Portal**: "Yes" when a portal link the recipient was given
+  (in the mail or the MPP item) opens the very message; "No" otherwise, checked
+  against the target's SM Portal index where it has one.
+
+Waiting is on Mailpit (event stream or polling with a deadline, see
+harness/mailbox.py) and on the MPP view (polling with a deadline); a timeout is
+an observation ("nothing arrived"), not an exception. Used by the steps and by
+``smlite simulate``; both read the target only through a driver.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.classify import NOTHING, Classification, Rules, classify
+from harness.drivers.base import Driver
+from harness.errors import HarnessError
+from harness.mailbox import MailpitClient, WaitTimeout
+
+NO_MPP = "none (external users have no MPP)"
+
+
+@dataclass
+class Observation:
+    column: str
+    value: str
+    detail: str = ""
+    evidence: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    item_id: str = ""
+
+
+def _email_evidence(message: Any, classification: Classification) -> dict[str, Any]:
+    headers = {k: v for k, v in (message.headers or {}).items()
+               if k.lower() in ("sensitivity", "message-id", "in-reply-to", "references", "date",
+                                "disposition-notification-to", "content-type")}
+    return {"mailpit_id": message.id, "from": message.sender, "to": ", ".join(message.to),
+            "subject": message.subject, "date": message.date, "classification": classification.kind,
+            "rule": classification.rule, "excerpt": classification.excerpt, "notes": classification.notes,
+            "text": (message.text or "")[:8000], "html": (message.html or "")[:20000], "headers": headers,
+            "portal_links": classification.portal_links}
+
+
+class Observer:
+    def __init__(self, driver: Driver, mailpit: MailpitClient, rules: Rules, timeout_s: float = 15.0):
+        self.driver, self.mailpit, self.rules, self.timeout_s = driver, mailpit, rules, timeout_s
+
+    # -- Mail Box ------------------------------------------------------------
+    def next_mail(self, address: str, seen: set[str], timeout_s: float | None = None) -> Any | None:
+        """The first message to ``address`` not in ``seen``, or None at the deadline."""
+        try:
+            summaries = self.mailpit.wait_for_messages(
+                address, count=len(seen) + 1, deadline_s=timeout_s or self.timeout_s)
+        except WaitTimeout:
+            return None
+        fresh = [s for s in summaries if s.id not in seen]
+        return self.mailpit.message(fresh[0].id) if fresh else None
+
+    def mailbox(self, address: str, seen: set[str], original_marker: str | None) -> Observation:
+        started = time.perf_counter()
+        message = self.next_mail(address, seen)
+        if message is None:
+            return Observation("Mail Box", NOTHING,
+                               f"no new message reached {address} within {self.timeout_s:.0f}s")
+        seen.add(message.id)
+        found = classify(message.subject, message.text, message.html, message.headers, self.rules, original_marker)
+        data = _email_evidence(message, found) | {"waited_ms": round((time.perf_counter() - started) * 1000, 1)}
+        detail = f"Mailpit message {message.id} '{message.subject}': {found.rule}"
+        if found.notes:
+            detail += "; " + "; ".join(found.notes)
+        return Observation("Mail Box", found.kind, detail, [("email", f"Mail Box of {address}", data)],
+                           found.portal_links, message.id)
+
+    # -- MPP -------------------------------------------------------------------
+    def mpp(self, address: str, internal: bool, seen: set[str], original_marker: str | None,
+            required: bool) -> Observation:
+        if not internal:
+            return Observation("MPP", NO_MPP, "external recipients have no MPP account")
+        deadline = time.monotonic() + (self.timeout_s if required else min(2.0, self.timeout_s))
+        interval = 0.02
+        while True:
+            items = self.driver.mpp_view(address)
+            fresh = [item for item in items if str(item.get("id")) not in seen]
+            if fresh:
+                item = fresh[-1] if len(fresh) > 1 and fresh[0].get("received_at", "") > fresh[-1].get(
+                    "received_at", "") else fresh[0]
+                seen.add(str(item.get("id")))
+                found = classify(item.get("subject", ""), item.get("text", ""), item.get("html", ""),
+                                 item.get("headers", {}), self.rules, original_marker)
+                links = sorted(set(found.portal_links) | ({item["portal_url"]} if item.get("portal_url") else set()))
+                data = {"item": {k: item.get(k) for k in ("id", "kind", "from", "subject", "received_at",
+                                                          "portal_url")},
+                        "classification": found.kind, "rule": found.rule, "excerpt": found.excerpt}
+                return Observation("MPP", found.kind, f"MPP item '{item.get('subject')}': {found.rule}",
+                                   [("mpp", f"MPP view of {address}", data)], links, str(item.get("id")))
+            if time.monotonic() >= deadline:
+                return Observation("MPP", NOTHING, f"no new item in {address}'s MPP view "
+                                   f"(saw {len(items)} item(s) already observed)")
+            time.sleep(interval)  # polling the MPP view with a deadline
+            interval = min(interval * 2, 0.25)
+
+    # -- SM Portal ---------------------------------------------------------------
+    def sm_portal(self, address: str, links: list[str], original_subject: str,
+                  original_marker: str | None) -> Observation:
+        evidence: list[tuple[str, str, dict[str, Any]]] = []
+        tried = []
+        for link in links:
+            answer = self.driver.portal_open(link)
+            body = answer.body if isinstance(answer.body, dict) else {}
+            content = f"{body.get('text', '')}\n{body.get('html', '')}"
+            tried.append(f"{link.rsplit('/', 1)[-1][:6]}… → {answer.status}")
+            if answer.status == 200 and (not original_marker or original_marker in content):
+                evidence.append(("http", f"SM Portal message of {address}",
+                                 {"status": 200, "subject": body.get("subject"), "permissions": body.get(
+                                     "permissions"), "expires_at": body.get("expires_at")}))
+                return Observation("Message in SM Portal", "Yes",
+                                   f"the portal link in {address}'s mail opens the message", evidence, [link])
+        listed = None
+        if "sm-portal-index" in self.driver.capabilities:
+            items = self.driver.portal_index(address)
+            listed = any(item.get("subject") == original_subject for item in items)
+            evidence.append(("http", f"SM Portal index for {address}", {"items": items[:20]}))
+        if not links:
+            detail = f"no portal link reached {address}"
+        else:
+            detail = f"portal links given to {address} do not open the message ({', '.join(tried)})"
+        if listed:
+            detail += "; the SM Portal index lists it, but the recipient cannot reach it"
+        elif listed is False:
+            detail += "; the SM Portal index does not list it"
+        return Observation("Message in SM Portal", "No", detail, evidence)
+
+
+def require_mail(observer: Observer, address: str, seen: set[str], what: str) -> Any:
+    """The next message for ``address``; a HarnessError-free ConformanceFailure path is the caller's."""
+    message = observer.next_mail(address, seen)
+    if message is None:
+        raise HarnessError(f"No mail for {address}", f"expected {what} within {observer.timeout_s:.0f}s")
+    seen.add(message.id)
+    return message

@@ -1,0 +1,159 @@
+"""The results data model and its JSON form (schema ``smlite-results/1``).
+
+Collection (harness/plugin.py) fills these objects; rendering
+(harness/report/) reads them; neither knows the other. docs/results-schema.md
+documents the JSON form field by field.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+SCHEMA = "smlite-results/1"
+
+PASSED, FAILED = "passed", "failed"
+NOT_APPLICABLE, NOT_SPECIFIED, HARNESS_ERROR = "not_applicable", "not_specified", "harness_error"
+STATUSES = (PASSED, FAILED, NOT_APPLICABLE, NOT_SPECIFIED, HARNESS_ERROR)
+# A cell of a scenario: required cells pass or fail; silent cells are "observed".
+CELL_OBSERVED, CELL_NOT_RUN = "observed", "not_run"
+
+
+@dataclass
+class Evidence:
+    """Something the target produced: a delivered email, an HTTP exchange, a note."""
+
+    id: str
+    kind: str  # email | http | mpp | note
+    title: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CellResult:
+    ref: str
+    column: str
+    recipient: str  # the role, e.g. "the external user"
+    expected: str | None
+    standing: str  # stated | derived | not-specified
+    observed: str | None = None
+    status: str = CELL_NOT_RUN  # passed | failed | observed | not_applicable | not_run
+    evidence: list[str] = field(default_factory=list)
+    detail: str = ""
+
+
+@dataclass
+class StepResult:
+    keyword: str
+    text: str
+    status: str  # passed | failed | skipped
+    duration_s: float = 0.0
+
+
+@dataclass
+class ScenarioResult:
+    id: str
+    name: str
+    feature: str
+    table: str  # T1 | T2 | T3 | definitions | attributes | other
+    refs: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    status: str = PASSED
+    required: bool = True
+    duration_s: float = 0.0
+    steps: list[StepResult] = field(default_factory=list)
+    expected: str = ""
+    observed: str = ""
+    message: str = ""
+    cells: list[CellResult] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    interpretation: str = ""
+    defects: list[str] = field(default_factory=list)
+    seed: int | None = None
+    worker: str = ""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ScenarioResult":
+        data = dict(data)
+        data["steps"] = [StepResult(**s) for s in data.get("steps", [])]
+        data["cells"] = [CellResult(**c) for c in data.get("cells", [])]
+        data["evidence"] = [Evidence(**e) for e in data.get("evidence", [])]
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class RunInfo:
+    id: str
+    target: dict[str, Any]  # name, version, profile, driver, capabilities
+    harness_version: str
+    source_document: dict[str, str]
+    seed: int
+    started_at: str
+    finished_at: str = ""
+    duration_s: float = 0.0
+    host: str = ""
+    command: list[str] = field(default_factory=list)
+    certify: bool = False
+    selection: str = ""  # -k expression, if any
+
+
+@dataclass
+class RunResults:
+    run: RunInfo
+    scenarios: list[ScenarioResult] = field(default_factory=list)
+    schema: str = SCHEMA
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(STATUSES, 0)
+        for scenario in self.scenarios:
+            counts[scenario.status] = counts.get(scenario.status, 0) + 1
+        return counts
+
+    def verdict(self) -> str:
+        counts = self.counts()
+        if counts[FAILED]:
+            return "Not conformant"
+        if counts[HARNESS_ERROR] or not self.scenarios:
+            return "Incomplete"
+        if counts[NOT_APPLICABLE]:
+            return f"Conformant (partial: {counts[NOT_APPLICABLE]} not applicable)"
+        return "Conformant"
+
+    def exit_code(self) -> int:
+        """0 every required scenario passed; 1 any failed; 2 harness errors."""
+        counts = self.counts()
+        if counts[FAILED]:
+            return 1
+        if counts[HARNESS_ERROR] or not self.scenarios:
+            return 2
+        return 0
+
+    def per_table(self) -> dict[str, dict[str, int]]:
+        table_counts: dict[str, dict[str, int]] = {}
+        for scenario in self.scenarios:
+            row = table_counts.setdefault(scenario.table, dict.fromkeys(STATUSES, 0))
+            row[scenario.status] += 1
+        return table_counts
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["summary"] = {"verdict": self.verdict(), "counts": self.counts(),
+                           "per_table": self.per_table(), "exit_code": self.exit_code()}
+        return data
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunResults":
+        if data.get("schema") != SCHEMA:
+            raise ValueError(f"not an smlite results file (schema {data.get('schema')!r}, want {SCHEMA!r})")
+        return cls(run=RunInfo(**data["run"]),
+                   scenarios=[ScenarioResult.from_dict(s) for s in data.get("scenarios", [])])
+
+    @classmethod
+    def load(cls, path: Path) -> "RunResults":
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))

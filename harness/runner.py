@@ -1,0 +1,175 @@
+"""`smlite run`: bring up a target, run the conformance suite, write the report.
+
+The suite runs in a pytest subprocess (so pytest-xdist's ``-n`` works and a
+crash in the suite cannot take the runner down); the plugin hands back one
+result per scenario in a JSON file, which this module turns into the run's
+``RunResults``, the report, and the exit code (0 conformant, 1 not
+conformant, 2 usage or harness error).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import random
+import secrets
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from harness import SOURCE_DOCUMENT_ID, __version__
+from harness import results as R
+from harness import source
+from harness.errors import HarnessError, UsageError
+from harness.profile import REQUIRED_BY_SOURCE, TargetProfile, from_sandbox, load
+
+REPO = Path(__file__).resolve().parent.parent
+TABLE_ORDER = ("definitions", "T1", "T2", "T3", "attributes", "other")
+
+
+@dataclass
+class RunOptions:
+    target: str | None = None  # profile path; None = embedded reference sandbox
+    variant: str = ""  # a broken variant of the embedded reference gateway
+    select: str | None = None  # -k
+    workers: int = 1  # -n
+    seed: int | None = None
+    certify: bool = False
+    reports_dir: Path = REPO / "reports"
+    report: bool = True
+    quiet: bool = False
+    exitfirst: bool = False
+    extra_domains: list[str] = field(default_factory=list)
+
+
+def _say(options: RunOptions, text: str) -> None:
+    if not options.quiet:
+        print(text, file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def target_profile(options: RunOptions, run_dir: Path) -> Iterator[TargetProfile]:
+    if options.target:
+        profile = load(options.target)
+        _say(options, f"target: {profile.name} {profile.version} (profile {options.target})")
+        yield profile
+        return
+    from harness.sandbox import Sandbox
+
+    _say(options, "starting the embedded sandbox (Mailpit + reference gateway)"
+         + (f" with broken variant {options.variant!r}" if options.variant else "") + " …")
+    started = time.perf_counter()
+    with Sandbox(run_dir=run_dir / "sandbox", variant=options.variant,
+                 internal_domains=options.extra_domains or None) as sandbox:
+        _say(options, f"sandbox ready in {time.perf_counter() - started:.2f}s")
+        yield from_sandbox(sandbox.info())
+
+
+def check_certify(options: RunOptions, profile: TargetProfile) -> None:
+    if options.select:
+        raise UsageError("A certification run runs every scenario", "--certify refuses -k")
+    missing = [c for c in REQUIRED_BY_SOURCE if not profile.has(c)]
+    if missing:
+        raise UsageError("The target lacks capabilities the source requires",
+                         f"--certify needs {', '.join(missing)}; declare them in the profile or drop --certify")
+
+
+def pytest_command(options: RunOptions, profile_path: Path, results_path: Path, seed: int) -> list[str]:
+    command = [sys.executable, "-m", "pytest", str(REPO / "steps" / "test_conformance.py"),
+               "-p", "harness.plugin", f"--rootdir={REPO}", "-c", str(REPO / "pyproject.toml"),
+               f"--smlite-profile={profile_path}", f"--smlite-seed={seed}", f"--smlite-results={results_path}",
+               "-qq", "--tb=no", "--no-header", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning"]
+    if not options.quiet:
+        command.append("--smlite-progress")
+    if options.workers > 1:
+        command += ["-n", str(options.workers)]
+    if options.select:
+        command += ["-k", options.select]
+    if options.exitfirst:
+        command.append("-x")
+    return command
+
+
+def run(options: RunOptions) -> tuple[int, R.RunResults | None, Path]:
+    seed = options.seed if options.seed is not None else random.SystemRandom().randrange(1, 2**31)
+    run_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
+    run_dir = options.reports_dir / run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    started_at = dt.datetime.now(dt.timezone.utc)
+    _say(options, f"smlite {__version__} · run {run_id} · faker seed {seed} (replay with --seed {seed})")
+    with target_profile(options, run_dir) as profile:
+        if options.certify:
+            check_certify(options, profile)
+        profile_path = profile.save_json(run_dir / "profile.json")
+        target_info = describe_target(profile)
+        results_path = run_dir / "scenarios.json"
+        command = pytest_command(options, profile_path, results_path, seed)
+        env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        completed = subprocess.run(command, cwd=REPO, env=env)
+    if not results_path.exists():
+        raise HarnessError("The suite did not run", f"pytest exited {completed.returncode} without results "
+                           f"(command: {' '.join(command)})")
+    collected = json.loads(results_path.read_text(encoding="utf-8"))
+    finished_at = dt.datetime.now(dt.timezone.utc)
+    run_info = R.RunInfo(
+        id=run_id, target=target_info | {"profile": profile.public_dict()}, harness_version=__version__,
+        source_document={"id": SOURCE_DOCUMENT_ID, "title": source.SOURCE_TITLE}, seed=seed,
+        started_at=started_at.isoformat(timespec="seconds"), finished_at=finished_at.isoformat(timespec="seconds"),
+        duration_s=round((finished_at - started_at).total_seconds(), 2), host=platform.node(),
+        command=sys.argv, certify=options.certify, selection=options.select or "")
+    scenarios = [R.ScenarioResult.from_dict(s) for s in collected["scenarios"]]
+    scenarios.sort(key=lambda s: (TABLE_ORDER.index(s.table) if s.table in TABLE_ORDER else 99, s.id))
+    results = R.RunResults(run_info, scenarios)
+    if completed.returncode not in (0, 1, 5) and not scenarios:
+        raise HarnessError("The suite crashed", f"pytest exited {completed.returncode}")
+    index = write_report(results, run_dir, options) if options.report else run_dir / "results.json"
+    if not options.report:
+        results.save(index)
+    return results.exit_code(), results, index
+
+
+def describe_target(profile: TargetProfile) -> dict:
+    from harness.drivers import load_driver
+
+    driver = load_driver(profile)
+    try:
+        described = driver.describe()
+    finally:
+        driver.close()
+    return {"name": described.get("name", profile.name), "version": described.get("version", profile.version),
+            "driver": profile.driver, "capabilities": sorted(driver.capabilities)}
+
+
+def write_report(results: R.RunResults, run_dir: Path, options: RunOptions) -> Path:
+    from harness.report.render import update_latest, write_report as render
+
+    started = time.perf_counter()
+    index = render(results, run_dir)
+    update_latest(options.reports_dir, run_dir)
+    _say(options, f"report written in {time.perf_counter() - started:.2f}s: {index}")
+    return index
+
+
+def summary(results: R.RunResults) -> str:
+    lines = ["", f"{'table':<12} {'scenarios':>9}  " + "  ".join(f"{s:>14}" for s in R.STATUSES)]
+    per_table = results.per_table()
+    for table in sorted(per_table, key=lambda t: TABLE_ORDER.index(t) if t in TABLE_ORDER else 99):
+        counts = per_table[table]
+        lines.append(f"{table:<12} {sum(counts.values()):>9}  " + "  ".join(f"{counts[s]:>14}" for s in R.STATUSES))
+    counts = results.counts()
+    lines.append(f"{'all':<12} {sum(counts.values()):>9}  " + "  ".join(f"{counts[s]:>14}" for s in R.STATUSES))
+    lines.append(f"\nverdict: {results.verdict()}  (seed {results.run.seed}, {results.run.duration_s:.1f}s)")
+    failed = [s for s in results.scenarios if s.status in (R.FAILED, R.HARNESS_ERROR)]
+    for scenario in failed:
+        lines.append(f"  {scenario.status.upper()}: {scenario.name}")
+    not_applicable = [s for s in results.scenarios if s.status == R.NOT_APPLICABLE]
+    if not_applicable:
+        lines.append(f"  not applicable ({len(not_applicable)}): "
+                     + "; ".join(s.name for s in not_applicable[:10]) + (" …" if len(not_applicable) > 10 else ""))
+    return "\n".join(lines)

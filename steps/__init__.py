@@ -1,0 +1,1 @@
+"""The conformance suite's step definitions (pytest-bdd), in the domain's words."""

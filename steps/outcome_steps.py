@@ -1,0 +1,141 @@
+"""Steps that check what people got, cell by cell, in the source's columns.
+
+A cell the source states or that follows from it is *required*: a mismatch
+fails the scenario. A cell the source leaves blank is *observed*: what the
+target did is recorded and reported, never judged.
+"""
+
+from __future__ import annotations
+
+from pytest_bdd import parsers, then
+
+from harness import results as R
+from harness.classify import BANNER, NOTHING, NOTIFICATION
+from harness.drivers.base import Outgoing
+from harness.errors import ConformanceFailure
+from harness.source import COLUMNS, parse_gherkin_cell
+from steps.world import Person, World
+
+
+def observe_person(world: World, person: Person, expected: dict[str, str]) -> list[R.CellResult]:
+    sent = world.last_sent()
+    cells = {column: parse_gherkin_cell(expected[column]) for column in COLUMNS if column in expected}
+    observations = [world.observer.mailbox(person.address, person.seen_mail, sent.marker)]
+    mpp_cell = cells.get("MPP")
+    if mpp_cell is not None:
+        if person.internal and "mpp" not in world.driver.capabilities:
+            observations.append(None)
+        else:
+            observations.append(world.observer.mpp(person.address, person.internal, person.seen_mpp,
+                                                   sent.marker, required=mpp_cell.required))
+    links = [link for o in observations if o for link in o.links]
+    if "Message in SM Portal" in cells:
+        if "sm-portal" in world.driver.capabilities:
+            observations.append(world.observer.sm_portal(person.address, links, sent.subject, sent.marker))
+        else:
+            observations.append(None)
+    results = []
+    columns = [c for c in COLUMNS if c in cells]
+    for column, observation in zip(columns, observations):
+        cell = cells[column]
+        result = R.CellResult(world.ref, column, str(person), cell.value, cell.standing)
+        if observation is None:
+            result.status, result.detail = R.NOT_APPLICABLE, "the target lacks the capability to observe this"
+        else:
+            result.observed, result.detail = observation.value, observation.detail
+            result.evidence = [world.record.add_evidence(kind, title, data)
+                               for kind, title, data in observation.evidence]
+            if not cell.required:
+                result.status = R.CELL_OBSERVED
+            else:
+                result.status = R.PASSED if observation.value == cell.value else R.FAILED
+        results.append(result)
+    world.record.cells.extend(results)
+    return results
+
+
+@then(parsers.re(r"^(?P<roles>[A-Z][\w]*(?:(?:, | and )[A-Z][\w]*)*) gets?:$"))
+def gets(world: World, roles: str, datatable: list[list[str]]) -> None:
+    header, values = datatable[0], datatable[1]
+    expected = dict(zip(header, values))
+    failures = []
+    for person in world.persons(roles):
+        for cell in observe_person(world, person, expected):
+            expected_text = cell.expected if cell.expected is not None else "(not specified)"
+            world.record.expect(f"{person.role} · {cell.column}: {expected_text}",
+                                f"{person.role} · {cell.column}: {cell.observed}")
+            if cell.status == R.FAILED:
+                failures.append(f"{cell.column} of {person}: expected {cell.expected!r} "
+                                f"({cell.standing}), observed {cell.observed!r} — {cell.detail}")
+    if failures:
+        sent = world.last_sent()
+        raise ConformanceFailure(
+            f"{world.ref or 'Scenario'}: what the recipient got differs from the source",
+            f"after {sent.sender.role} sent from {sent.application} with the {sent.definition} definition",
+            "\n".join(failures))
+
+
+def _barrier(world: World, person: Person) -> None:
+    """Prove absence: send an ordinary message to ``person`` through the target and wait for it.
+
+    Whatever the target would have sent earlier (a read receipt, a refused
+    message) is then expected to have arrived before it.
+    """
+    domain = world.profile.internal_domains[0]
+    answer = world.driver.send("outlook", None, Outgoing(
+        f"smlite-barrier@{domain}", [person.address], "smlite barrier", "barrier"))
+    if not answer.ok:
+        raise ConformanceFailure("The target refused an ordinary message",
+                                 f"an ordinary (non-secure) message to {person.address}", answer.text)
+    arrived = []
+    while True:
+        message = world.observer.next_mail(person.address, person.seen_mail)
+        if message is None:
+            raise ConformanceFailure("An ordinary message was not delivered",
+                                     f"expected the barrier message to reach {person.address}",
+                                     [m.subject for m in arrived])
+        person.seen_mail.add(message.id)
+        if message.subject == "smlite barrier":
+            break
+        arrived.append(message)
+        world.record.add_evidence("email", f"Unexpected mail for {person.address}", {
+            "mailpit_id": message.id, "from": message.sender, "to": ", ".join(message.to),
+            "subject": message.subject, "text": (message.text or "")[:4000], "headers": {}})
+    if arrived:
+        raise ConformanceFailure(f"{person.role} received mail that should not exist",
+                                 f"expected nothing before the barrier message in {person.address}'s Mail Box",
+                                 [f"{m.id}: {m.subject}" for m in arrived])
+
+
+@then("the message is refused with a clear error")
+def refused_with_a_clear_error(world: World) -> None:
+    answer = world.last_sent().response
+    world.record.expect("a refusal (SMTP 5xx / HTTP 4xx) with an explanation",
+                        f"{answer.status} {answer.text[:200]}")
+    if answer.ok or not answer.text.strip():
+        raise ConformanceFailure("The target accepted a message with a definition that does not exist",
+                                 "expected a refusal with an explanation", f"{answer.status} {answer.text[:300]}")
+
+
+@then(parsers.parse("{role} receives nothing but a later message"))
+def receives_nothing_but_a_later_message(world: World, role: str) -> None:
+    _barrier(world, world.person(role))
+
+
+@then(parsers.parse("{role} receives no read receipt"))
+def receives_no_read_receipt(world: World, role: str) -> None:
+    world.record.expect("no read receipt in the sender's Mail Box", "see evidence")
+    _barrier(world, world.person(role))
+
+
+@then(parsers.parse("{role} receives {replier}'s reply"))
+def receives_the_reply(world: World, role: str, replier: str) -> None:
+    person, sent = world.person(role), world.last_sent()
+    observation = world.observer.mailbox(person.address, person.seen_mail, sent.marker)
+    for kind, title, data in observation.evidence:
+        world.record.add_evidence(kind, title, data)
+    world.record.expect(f"{replier}'s reply reaches {role}", observation.value)
+    if observation.value not in (NOTIFICATION, BANNER):
+        raise ConformanceFailure(f"{role} did not receive {replier}'s reply",
+                                 "expected a Notification or an Email with banner", observation.detail)
+    _ = NOTHING

@@ -1,0 +1,115 @@
+"""One scenario's world: its people, what was sent, what each person has seen.
+
+People are made by a seeded faker (seed + scenario id), so a scenario gets the
+same names on replay (``--seed``) and never meets another scenario's mail:
+every address also carries a short random tag, unique per run.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from faker import Faker
+
+from harness.drivers.base import Driver, Response
+from harness.errors import ConformanceFailure, HarnessError
+from harness.observe import Observer
+from harness.profile import TargetProfile
+from harness.record import ScenarioRecord
+
+
+@dataclass
+class Person:
+    role: str
+    display_name: str
+    address: str
+    internal: bool
+    seen_mail: set[str] = field(default_factory=set)
+    seen_mpp: set[str] = field(default_factory=set)
+    portal_links: list[str] = field(default_factory=list)
+    opened: Response | None = None
+
+    def __str__(self) -> str:
+        kind = "internal" if self.internal else "external"
+        return f"{self.role} ({kind}, {self.address})"
+
+
+@dataclass
+class Sent:
+    """A secure message the scenario sent (or a reply), and what the target answered."""
+
+    sender: Person
+    recipients: list[Person]
+    application: str
+    definition: str | None
+    subject: str
+    marker: str
+    response: Response
+
+
+class World:
+    def __init__(self, profile: TargetProfile, driver: Driver, observer: Observer, record: ScenarioRecord,
+                 seed: int, scenario_id: str):
+        self.profile, self.driver, self.observer, self.record = profile, driver, observer, record
+        self.seed = seed
+        self.faker = Faker()
+        self.faker.seed_instance(seed ^ zlib.crc32(scenario_id.encode()))
+        self.people: dict[str, Person] = {}
+        self.sent: list[Sent] = []
+        self.responses: list[Response] = []
+        self.snapshot: Any = None
+        self.ref = ""
+        record.seed = seed
+        driver.recorder = record.add_exchange
+
+    # -- people --------------------------------------------------------------
+    def add_person(self, role: str, internal: bool) -> Person:
+        first, last = self.faker.first_name(), self.faker.last_name()
+        local = re.sub(r"[^a-z0-9]+", ".", f"{first}.{last}".lower()).strip(".")
+        domains = self.profile.internal_domains if internal else self.profile.external_domains
+        domain = domains[self.faker.random_int(0, len(domains) - 1)]
+        person = Person(role, f"{first} {last}", f"{local}.{secrets.token_hex(3)}@{domain}", internal)
+        self.people[role] = person
+        return person
+
+    def person(self, role: str) -> Person:
+        if role not in self.people:
+            raise HarnessError("Unknown person in the scenario", f"{role!r}; known: {', '.join(self.people)}")
+        return self.people[role]
+
+    def persons(self, roles_text: str) -> list[Person]:
+        """'Erik', 'Erik and Ida', 'Erik, Ida and Ines'."""
+        return [self.person(r.strip()) for r in re.split(r",|\band\b", roles_text) if r.strip()]
+
+    # -- messages --------------------------------------------------------------
+    def new_content(self, sender: Person) -> tuple[str, str, str]:
+        marker = f"smlite-{secrets.token_hex(6)}"
+        subject = f"{self.faker.sentence(nb_words=4).rstrip('.')} [{marker[-6:]}]"
+        text = f"{self.faker.paragraph(nb_sentences=2)}\n\nReference: {marker}\n-- \n{sender.display_name}\n"
+        return subject, text, marker
+
+    def last_sent(self) -> Sent:
+        if not self.sent:
+            raise HarnessError("No message sent yet in this scenario")
+        return self.sent[-1]
+
+    def portal_link_for(self, person: Person) -> str:
+        """The person's link to the latest message, from their mail or MPP; waits for the mail."""
+        message = self.last_sent()
+        observation = self.observer.mailbox(person.address, person.seen_mail, message.marker)
+        for kind, title, data in observation.evidence:
+            self.record.add_evidence(kind, title, data)
+        links = list(observation.links)
+        if not links and person.internal and "mpp" in self.driver.capabilities:
+            links = self.observer.mpp(person.address, True, person.seen_mpp, message.marker, False).links
+        if not links:
+            raise ConformanceFailure(
+                f"{person.role} has no way into the SM Portal",
+                f"expected a portal link in what {person.address} got for '{message.subject}'",
+                observation.detail)
+        person.portal_links = links
+        return links[0]
