@@ -187,6 +187,15 @@ class Collector:
                 line += "\n      " + re.sub(r"\s*\n\s*", "\n      ", scenario.message.strip())[:1500]
             print(line, file=sys.stderr, flush=True)
 
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:  # the terminal reporter may be off (smlite run): say it here
+            print(f"smlite: cannot collect {report.nodeid or 'the suite'}:\n{report.longreprtext}",
+                  file=sys.stderr, flush=True)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids) -> None:
+        self.config._smlite_total = len(ids)  # type: ignore[attr-defined]
+
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         path = self.config.getoption("--smlite-results")
         if path:

@@ -65,7 +65,7 @@ def target_profile(options: RunOptions, run_dir: Path) -> Iterator[TargetProfile
     _say(options, "starting the embedded sandbox (Mailpit + reference gateway)"
          + (f" with broken variant {options.variant!r}" if options.variant else "") + " …")
     started = time.perf_counter()
-    with Sandbox(run_dir=run_dir / "sandbox", variant=options.variant,
+    with Sandbox(variant=options.variant,
                  internal_domains=options.extra_domains or None) as sandbox:
         _say(options, f"sandbox ready in {time.perf_counter() - started:.2f}s")
         yield from_sandbox(sandbox.info())
@@ -84,7 +84,7 @@ def pytest_command(options: RunOptions, profile_path: Path, results_path: Path, 
     command = [sys.executable, "-m", "pytest", str(REPO / "steps" / "test_conformance.py"),
                "-p", "harness.plugin", f"--rootdir={REPO}", "-c", str(REPO / "pyproject.toml"),
                f"--smlite-profile={profile_path}", f"--smlite-seed={seed}", f"--smlite-results={results_path}",
-               "-qq", "--tb=no", "--no-header", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning"]
+               "-p", "no:terminal", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning"]
     if not options.quiet:
         command.append("--smlite-progress")
     if options.workers > 1:

@@ -1,0 +1,108 @@
+"""The conformance suite end to end: real Mailpit, real gateway, real SMTP/HTTP.
+
+Green against the reference gateway; red against deliberately broken variants,
+on the right scenario and cell, with the delivered email as evidence; and the
+kill rate over every variant is 100%.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import results as R
+from harness.gateway.variants import VARIANTS
+from harness.runner import RunOptions, run
+from harness.selfcheck import check_variant
+
+pytestmark = pytest.mark.sandbox
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory):
+    code, results, index = run(RunOptions(reports_dir=tmp_path_factory.mktemp("reports"), seed=4242, quiet=True))
+    return code, results, index
+
+
+def test_reference_gateway_is_conformant(reference_run):
+    code, results, index = reference_run
+    failed = [(s.name, s.message) for s in results.scenarios if s.status in (R.FAILED, R.HARNESS_ERROR)]
+    assert failed == []
+    assert code == 0 and results.verdict() == "Conformant"
+
+
+def test_every_source_row_ran_and_passed(reference_run):
+    _, results, _ = reference_run
+    per_table = results.per_table()
+    assert per_table["T1"][R.PASSED] == 6
+    assert per_table["T2"][R.PASSED] == 2
+    assert per_table["T3"][R.PASSED] == 6
+    assert per_table["definitions"][R.PASSED] >= 8
+    refs = {ref for s in results.scenarios if s.status == R.PASSED for ref in s.refs}
+    assert {"T1-r1", "T2-r1", "T2-r2", "T3-r1", "T3-r2", "T3-r3", "T3-r4", "T3-r5", "T3-r6"} <= refs
+
+
+def test_silent_cells_are_observed_never_judged(reference_run):
+    _, results, _ = reference_run
+    silent = [s for s in results.scenarios if s.table == "other"]
+    assert silent and all(s.status == R.NOT_SPECIFIED for s in silent)
+    for scenario in results.scenarios:
+        for cell in scenario.cells:
+            if cell.standing == "not-specified":
+                assert cell.status == R.CELL_OBSERVED, (scenario.name, cell)
+            elif scenario.status == R.PASSED:
+                assert cell.status == R.PASSED, (scenario.name, cell)
+
+
+def test_report_files_are_written(reference_run):
+    _, results, index = reference_run
+    folder = index.parent
+    for name in ("index.html", "results.json", "junit.xml", "cucumber.json"):
+        assert (folder / name).stat().st_size > 0, name
+    assert R.RunResults.load(folder / "results.json").verdict() == "Conformant"
+    assert (folder.parent / "latest").resolve() == folder.resolve()
+
+
+def test_a_broken_variant_fails_the_right_cell_with_the_email_as_evidence(tmp_path):
+    code, results, _ = run(RunOptions(variant="mpp-external-banner", reports_dir=tmp_path, quiet=True,
+                                      select="T1"))
+    assert code == 1 and results.verdict() == "Not conformant"
+    failed = [s for s in results.scenarios if s.status == R.FAILED]
+    assert [s.name for s in failed] == [
+        "T1-r1 Mimecast Personal Portal with the External definition, to an external recipient"]
+    cell = next(c for c in failed[0].cells if c.column == "Mail Box")
+    assert (cell.status, cell.expected, cell.observed) == (R.FAILED, "Notification", "Email with banner")
+    evidence = {e.id: e for e in failed[0].evidence}
+    email = evidence[cell.evidence[0]]
+    assert email.kind == "email" and email.data["classification"] == "Email with banner"
+    assert email.data["mailpit_id"] and "banner" in email.data["rule"]
+
+
+def test_seed_replays_the_same_people(tmp_path):
+    names = []
+    for _ in range(2):
+        _, results, _ = run(RunOptions(reports_dir=tmp_path, seed=7, quiet=True, select="T3 and r1", report=False))
+        names.append([c.recipient.split(" (")[0] + c.recipient.split(", ")[-1].split(".")[0]
+                      for s in results.scenarios for c in s.cells])
+    assert names[0] == names[1] and names[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_every_broken_variant_is_caught(variant, tmp_path):
+    outcome = check_variant(variant, tmp_path)
+    assert outcome.caught, f"{variant} ({VARIANTS[variant]}) was not caught: {outcome.verdict}"
+    print(f"{variant}: caught by {outcome.caught_by[0]}")
+
+
+def test_selfcheck_prints_the_kill_rate():
+    completed = subprocess.run([sys.executable, "-m", "harness.cli", "selfcheck", "--variant", "print-allowed",
+                                "no-private-marker"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "kill rate: 2/2 = 100%" in completed.stdout
