@@ -1,0 +1,270 @@
+"""Mailpit, the real one: finding (or building) the binary and running it.
+
+Owns:
+
+* ``find_mailpit()``: the Mailpit v1.33.1 binary, looked for in this order:
+  ``$MAILPIT_BIN``; ``mailpit`` on PATH; the cache
+  ``${XDG_CACHE_HOME:-~/.cache}/smlite/mailpit-v1.33.1/mailpit``; else built
+  once into that cache with ``go install`` (under a file lock, into a temp
+  dir renamed into place, so concurrent clones never see half a binary).
+  No binary and no Go: one ``UsageError`` naming every way to get it.
+* ``MailpitProcess``: one Mailpit on free loopback ports with its own
+  database in a run dir, sandbox flags, and stop / restart (same ports and
+  database) / kill.
+
+The version check reads ``mailpit version --no-release-check`` (never the
+online release check). ``go install`` builds report "dev"; those are accepted
+for the cache's own binary, and elsewhere when ``go version -m`` shows the
+module version.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from harness import procs
+from harness.errors import HarnessError, UsageError
+
+MAILPIT_VERSION = "v1.33.1"
+MAILPIT_MODULE = "github.com/axllent/mailpit"
+SANDBOX_FLAGS = ("--disable-version-check", "--smtp-disable-rdns", "--max", "0",
+                 "--smtp-max-recipients", "1000")
+
+
+def mailpit_cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".cache")
+    return Path(base) / "smlite" / f"mailpit-{MAILPIT_VERSION}"
+
+
+def how_to_get_mailpit(env: Mapping[str, str] | None = None) -> str:
+    return (
+        f"get Mailpit {MAILPIT_VERSION} one of these ways: set MAILPIT_BIN=/path/to/mailpit; "
+        f"put mailpit {MAILPIT_VERSION} on PATH; install Go (https://go.dev/dl/) so smlite "
+        f"builds it once into {mailpit_cache_dir(env)}; or run `docker compose up` with the "
+        "repo's docker-compose.yml"
+    )
+
+
+def find_mailpit(env: Mapping[str, str] | None = None) -> Path:
+    """The Mailpit binary to run (see the module docstring for the order)."""
+    env = os.environ if env is None else env
+    explicit = env.get("MAILPIT_BIN")
+    if explicit:
+        binary = Path(explicit).expanduser()
+        if not _is_executable(binary):
+            raise UsageError("MAILPIT_BIN is not an executable file", f"MAILPIT_BIN={explicit}")
+        problem = _version_problem(binary, env, trusted=True)
+        if problem:
+            raise UsageError(f"MAILPIT_BIN={explicit} is not Mailpit {MAILPIT_VERSION}", problem)
+        return binary
+
+    on_path = shutil.which("mailpit", path=env.get("PATH", os.defpath))
+    if on_path:
+        problem = _version_problem(Path(on_path), env, trusted=False)
+        if not problem:
+            return Path(on_path)
+        print(f"smlite: ignoring {on_path} on PATH: {problem}", file=sys.stderr)
+
+    cached = mailpit_cache_dir(env) / "mailpit"
+    if _is_executable(cached):
+        problem = _version_problem(cached, env, trusted=True)
+        if problem:
+            raise UsageError(f"{cached} is not Mailpit {MAILPIT_VERSION}",
+                             f"{problem}; delete it and smlite builds the right one")
+        return cached
+
+    go = _find_go(env)
+    if go is None:
+        raise UsageError(f"Mailpit {MAILPIT_VERSION} not found and Go is not installed to build it",
+                         how_to_get_mailpit(env))
+    return _build_once(go, mailpit_cache_dir(env), env)
+
+
+def reported_version(binary: Path) -> str | None:
+    """What `mailpit version` says ("v1.33.1", "dev"), or None if it says nothing usable."""
+    stat = binary.stat()
+    return _reported_version(str(binary), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _reported_version(binary: str, _mtime_ns: int, _size: int) -> str | None:
+    try:
+        result = subprocess.run([binary, "version", "--no-release-check"],
+                                capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(r"\s(v\d+\.\d+\.\d+\S*|dev)\s+compiled", result.stdout)
+    return match.group(1) if match else None
+
+
+def _version_problem(binary: Path, env: Mapping[str, str], *, trusted: bool) -> str | None:
+    """None if `binary` is fine to use, else why not."""
+    version = reported_version(binary)
+    if version == MAILPIT_VERSION:
+        return None
+    if version not in (None, "dev"):
+        return f"it reports {version}"
+    module_version = _module_version(binary, env)
+    if module_version == MAILPIT_VERSION or (module_version is None and trusted):
+        return None
+    if module_version:
+        return f"it was built from {MAILPIT_MODULE}@{module_version}"
+    return f"it reports {version or 'no version'} and its build info cannot be read"
+
+
+def _module_version(binary: Path, env: Mapping[str, str]) -> str | None:
+    """The module version Go recorded in the binary (`go version -m`), if Go can tell."""
+    go = _find_go(env)
+    if go is None:
+        return None
+    stat = binary.stat()
+    return _go_module_version(go, str(binary), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _go_module_version(go: str, binary: str, _mtime_ns: int, _size: int) -> str | None:
+    try:
+        result = subprocess.run([go, "version", "-m", binary],
+                                capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(rf"^\s*mod\s+{re.escape(MAILPIT_MODULE)}\s+(\S+)", result.stdout, re.M)
+    return match.group(1) if match else None
+
+
+def _find_go(env: Mapping[str, str]) -> str | None:
+    found = shutil.which("go", path=env.get("PATH", os.defpath))
+    if found:
+        return found
+    goroot = env.get("GOROOT")
+    if goroot and _is_executable(Path(goroot) / "bin" / "go"):
+        return str(Path(goroot) / "bin" / "go")
+    return None
+
+
+def _build_once(go: str, cache_dir: Path, env: Mapping[str, str]) -> Path:
+    target = cache_dir / "mailpit"
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with open(cache_dir / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a concurrent clone builds; we wait, then reuse
+        if _is_executable(target):
+            return target
+        print(f"building Mailpit {MAILPIT_VERSION} once into {cache_dir}, "
+              "this can take a few minutes", file=sys.stderr, flush=True)
+        with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".build-") as build_dir:
+            result = subprocess.run([go, "install", f"{MAILPIT_MODULE}@{MAILPIT_VERSION}"],
+                                    env={**env, "GOBIN": build_dir},
+                                    capture_output=True, text=True)
+            built = Path(build_dir) / "mailpit"
+            if result.returncode != 0 or not built.exists():
+                tail = "\n".join((result.stdout + result.stderr).splitlines()[-15:])
+                raise UsageError(f"Building Mailpit {MAILPIT_VERSION} with {go} failed",
+                                 how_to_get_mailpit(env), observed=tail)
+            os.replace(built, target)
+    return target
+
+
+def _is_executable(path: Path) -> bool:
+    return path.is_file() and os.access(path, os.X_OK)
+
+
+class MailpitProcess:
+    """One Mailpit on free loopback ports, with its database in `run_dir`.
+
+    Ready only when ``GET /readyz`` answers 200 and the SMTP port greets with
+    220. ``chaos=True`` adds ``--enable-chaos`` (so ``PUT /api/v1/chaos`` works);
+    ``chaos_triggers`` (e.g. ``"Recipient:451:100"``) sets them at start.
+    """
+
+    def __init__(self, run_dir: Path, *, binary: Path | None = None, chaos: bool = False,
+                 chaos_triggers: str | None = None, extra_args: Sequence[str] = (),
+                 ready_deadline_s: float = 15.0, host: str = procs.LOOPBACK):
+        self.run_dir = Path(run_dir)
+        self.binary = binary or find_mailpit()
+        self.chaos = chaos
+        self.chaos_triggers = chaos_triggers
+        self.extra_args = list(extra_args)
+        self.ready_deadline_s = ready_deadline_s
+        self.smtp_host = host
+        self.http_port, self.smtp_port = procs.free_ports(2, host)
+        self.database_path = self.run_dir / "mailpit.sqlite3"
+        self.log_path = self.run_dir / "mailpit.log"
+        self.child: procs.ChildProcess | None = None
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.smtp_host}:{self.http_port}"
+
+    @property
+    def ui_url(self) -> str:
+        return self.api_url + "/"
+
+    @property
+    def pid(self) -> int | None:
+        return self.child.pid if self.child else None
+
+    def alive(self) -> bool:
+        return self.child is not None and self.child.alive()
+
+    def argv(self) -> list[str]:
+        argv = [str(self.binary),
+                "--listen", f"{self.smtp_host}:{self.http_port}",
+                "--smtp", f"{self.smtp_host}:{self.smtp_port}",
+                "--database", str(self.database_path), *SANDBOX_FLAGS]
+        if self.chaos or self.chaos_triggers:
+            argv.append("--enable-chaos")
+        if self.chaos_triggers:
+            argv += ["--chaos-triggers", self.chaos_triggers]
+        return argv + self.extra_args
+
+    def start(self) -> "MailpitProcess":
+        if self.alive():
+            return self
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        # MP_* variables configure Mailpit too; only our flags should
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MP_")}
+        self.child = procs.start_process("mailpit", self.argv(), self.log_path, env=env)
+        procs.wait_until(self._ready, self.ready_deadline_s,
+                         f"Mailpit answering {self.api_url}/readyz with 200 and greeting "
+                         f"with 220 on SMTP {self.smtp_host}:{self.smtp_port}")
+        return self
+
+    def _ready(self) -> bool:
+        child = self.child
+        assert child is not None
+        if not child.alive():
+            raise HarnessError("Mailpit exited during startup",
+                               f"exit code {child.returncode}; command: {' '.join(child.argv)}",
+                               observed=child.log_tail())
+        if procs.http_status(f"{self.api_url}/readyz", timeout_s=1.0) != 200:
+            return False
+        return procs.smtp_greeting(self.smtp_host, self.smtp_port, timeout_s=1.0).startswith("220")
+
+    def stop(self, deadline_s: float = 5.0) -> None:
+        if self.child is not None:
+            self.child.stop(deadline_s)
+
+    def kill(self) -> None:
+        if self.child is not None:
+            self.child.kill()
+
+    def restart(self) -> "MailpitProcess":
+        """Stop, then start again on the same ports with the same database."""
+        self.stop()
+        return self.start()
+
+    def __enter__(self) -> "MailpitProcess":
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()

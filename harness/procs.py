@@ -1,0 +1,264 @@
+"""Child processes of the sandbox: ports, start, stop, cleanup, polling.
+
+Owns:
+
+* ``free_port`` / ``free_ports``: free TCP ports on the loopback interface.
+* ``start_process``: a child in its own process group (its own session), with
+  stdout and stderr appended to a log file; ``ChildProcess.stop`` sends
+  SIGTERM to the whole group, then SIGKILL after a deadline, so nothing the
+  child started survives it.
+* a registry of live children, stopped (newest first) at interpreter exit.
+  Ctrl-C unwinds ``with`` blocks and then runs the registry; SIGTERM (and
+  SIGHUP), whose default action would kill Python without running either, is
+  turned into ``SystemExit`` when nobody else handles it. The handler only
+  raises: the stopping happens in normal code, never inside the handler.
+* ``wait_until``: the one polling loop every readiness check uses (short
+  growing interval, a deadline, a HarnessError saying expected vs seen).
+* ``smtp_greeting`` / ``http_status``: one-shot readiness probes.
+
+Hand-written on the standard library rather than with mirakuru or
+pytest-xprocess: about 200 lines cover it, our readiness needs two probes
+(HTTP and an SMTP 220) per child, and one registry must cover both Mailpit and
+the gateway for the CLI as well as for tests.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from harness.errors import HarnessError
+
+T = TypeVar("T")
+_ERROR_LINE = re.compile(r"error|fatal|traceback|exception", re.I)
+LOOPBACK = "127.0.0.1"
+
+_live: dict[int, "ChildProcess"] = {}
+_live_lock = threading.Lock()
+_exit_hooks_installed = False
+
+
+def free_port(host: str = LOOPBACK) -> int:
+    """A TCP port nobody listens on right now (the OS picks it)."""
+    return free_ports(1, host)[0]
+
+
+def free_ports(count: int, host: str = LOOPBACK) -> list[int]:
+    """`count` distinct free ports (all held open until every one is picked)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind((host, 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+@dataclass
+class ChildProcess:
+    """A started child; its pid is also its process-group id."""
+
+    name: str
+    argv: list[str]
+    log_path: Path
+    popen: subprocess.Popen = field(repr=False)
+    _reaped: bool = field(default=False, repr=False)
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    @property
+    def returncode(self) -> int | None:
+        return self.popen.poll()
+
+    def log_tail(self, lines: int = 30) -> str:
+        """The log's last lines, preceded by its earlier error lines (a CLI
+        often prints "Error: ..." and then a long usage text)."""
+        try:
+            all_lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return f"(no log at {self.log_path})"
+        tail = all_lines[-lines:]
+        earlier_errors = [line for line in all_lines[:-lines] if _ERROR_LINE.search(line)][:10]
+        if earlier_errors:
+            tail = [*earlier_errors, "...", *tail]
+        return "\n".join(tail) or "(log is empty)"
+
+    def stop(self, deadline_s: float = 5.0) -> int | None:
+        """SIGTERM the group; SIGKILL it if the child outlives the deadline."""
+        if self._reaped:  # the pid may belong to someone else by now
+            return self.popen.returncode
+        if self.alive():
+            _signal_group(self.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=deadline_s)
+            except subprocess.TimeoutExpired:
+                _signal_group(self.pid, signal.SIGKILL)
+                self.popen.wait()
+        return self._finish()
+
+    def kill(self) -> int | None:
+        """SIGKILL at once (a crash, as seen by the other processes)."""
+        if not self._reaped:
+            _signal_group(self.pid, signal.SIGKILL)
+            self.popen.wait()
+        return self._finish()
+
+    def _finish(self) -> int | None:
+        if not self._reaped:
+            _signal_group(self.pid, signal.SIGKILL)  # stragglers left in the group
+            self._reaped = True
+            _forget(self)
+        return self.popen.returncode
+
+
+def start_process(
+    name: str,
+    argv: Sequence[str],
+    log_path: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> ChildProcess:
+    """Start `argv` in a new session with output appended to `log_path`."""
+    _install_exit_hooks()
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        popen = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
+            start_new_session=True,
+        )
+    child = ChildProcess(name=name, argv=list(argv), log_path=log_path, popen=popen)
+    with _live_lock:
+        _live[child.pid] = child
+    return child
+
+
+def live_children() -> list[ChildProcess]:
+    with _live_lock:
+        return list(_live.values())
+
+
+def stop_all(deadline_s: float = 5.0) -> None:
+    """Stop every child still registered, newest first."""
+    for child in reversed(live_children()):
+        child.stop(deadline_s)
+
+
+def wait_until(
+    predicate: Callable[[], T],
+    deadline: float,
+    describe: str,
+    *,
+    observe: Callable[[], Any] | None = None,
+    retry_on: tuple[type[BaseException], ...] = (OSError,),
+    first_interval: float = 0.01,
+    max_interval: float = 0.1,
+) -> T:
+    """Poll `predicate` until it returns something truthy, and return that.
+
+    `deadline` is in seconds from now; `describe` names what is expected
+    ("Mailpit answering /readyz on ..."). Exceptions in `retry_on` count as
+    "not yet" (connection refused while a server starts); any other exception
+    propagates at once (a child that died raises its own HarnessError). On
+    timeout: HarnessError whose ``observed`` is ``observe()`` if given, else
+    the predicate's last result or exception.
+    """
+    give_up_at = time.monotonic() + deadline
+    interval = first_interval
+    while True:
+        try:
+            result = predicate()
+            if result:
+                return result
+            seen: Any = repr(result)
+        except retry_on as exc:
+            seen = f"{type(exc).__name__}: {exc}"
+        remaining = give_up_at - time.monotonic()
+        if remaining <= 0:
+            if observe is not None:
+                seen = observe()
+            raise HarnessError(
+                f"Timed out after {deadline:g}s", f"expected {describe}", observed=seen
+            )
+        time.sleep(min(interval, remaining))
+        interval = min(interval * 1.6, max_interval)
+
+
+def smtp_greeting(host: str, port: int, timeout_s: float = 2.0) -> str:
+    """The server's first line (e.g. '220 ... ESMTP'); raises OSError if none."""
+    with socket.create_connection((host, port), timeout=timeout_s) as sock:
+        data = b""
+        while b"\n" not in data:
+            chunk = sock.recv(1024)
+            if not chunk:
+                break
+            data += chunk
+        try:
+            sock.sendall(b"QUIT\r\n")
+        except OSError:
+            pass
+    return data.decode("latin-1").strip()
+
+
+def http_status(url: str, timeout_s: float = 2.0, headers: Mapping[str, str] | None = None) -> int:
+    """HTTP status of a GET (4xx/5xx returned, not raised); OSError if no answer."""
+    request = urllib.request.Request(url, headers=dict(headers or {}))
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _forget(child: ChildProcess) -> None:
+    with _live_lock:
+        _live.pop(child.pid, None)
+
+
+def _raise_system_exit(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _install_exit_hooks() -> None:
+    global _exit_hooks_installed
+    if _exit_hooks_installed:
+        return
+    _exit_hooks_installed = True
+    atexit.register(stop_all)
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) == signal.SIG_DFL:
+            signal.signal(sig, _raise_system_exit)
