@@ -106,3 +106,27 @@ def test_selfcheck_prints_the_kill_rate():
                                 "no-private-marker"], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "kill rate: 2/2 = 100%" in completed.stdout
+
+
+@pytest.mark.browser
+def test_a_real_broken_run_in_chromium_and_compared_with_the_reference(reference_run, tmp_path):
+    from harness.report.browser_check import check_report_in_browser
+    from harness.report.compare import compare_rows, write_comparison
+
+    _, reference, _ = reference_run
+    code, broken, index = run(RunOptions(variant="table2-swapped", reports_dir=tmp_path, quiet=True, seed=4242))
+    assert code == 1
+    seen = check_report_in_browser(index)
+    assert seen["ok"], seen["problems"]
+    assert seen["verdict"] == "Not conformant"
+    assert set(seen["failed_cells"]) == {"T2-r1 / Mail Box", "T2-r2 / Mail Box"}
+    assert seen["detail_visible"] and seen["subject_visible"]
+    assert seen["non_local_requests"] == [] and seen["xss"] == 0
+    assert (index.parent / "screenshot.png").stat().st_size > 10_000
+
+    cells = compare_rows(reference, broken)["cells"]
+    differing = [row.key for row in cells if row.differs]
+    assert {"T2-r1 / Mail Box", "T2-r2 / Mail Box"} <= set(differing)
+    assert [row.differs for row in cells] == sorted((row.differs for row in cells), reverse=True)
+    page = write_comparison(reference, broken, tmp_path / "compare")
+    assert page.read_text(encoding="utf-8").index("T2-r1") < page.read_text(encoding="utf-8").index("T3-r1")

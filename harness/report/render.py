@@ -1,0 +1,85 @@
+"""Writes a run directory: index.html, results.json, junit.xml, cucumber.json.
+
+Owns the Jinja2 environment (autoescape on for .html/.j2 templates and for
+strings) and the ``reports/latest`` pointer. The page itself is
+templates/report.html.j2; what it shows comes from ``view.build``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import shutil
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from harness import results as R
+from harness.report import view as V
+from harness.report.cucumber import write_cucumber
+from harness.report.junit import write_junit
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)),
+                      autoescape=select_autoescape(["html", "htm", "xml", "j2"], default_for_string=True,
+                                                   default=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(labels=V.STATUS_LABELS, duration=V.duration, main_link=V.main_link)
+    return env
+
+
+def render_html(results: R.RunResults) -> str:
+    """index.html as a string (the page carries its own CSS and JS, and a CSP with a fresh nonce)."""
+    report = V.build(results)
+    generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return environment().get_template("report.html.j2").render(
+        r=report, nonce=secrets.token_urlsafe(16), generated=generated)
+
+
+def write_report(results: R.RunResults, out_dir: Path) -> Path:
+    """Write the four report files into ``out_dir`` (created if needed); return index.html's path."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results.save(out_dir / "results.json")
+    write_junit(results, out_dir / "junit.xml")
+    write_cucumber(results, out_dir / "cucumber.json")
+    index = out_dir / "index.html"
+    index.write_text(render_html(results), encoding="utf-8")
+    return index
+
+
+def update_latest(reports_root: Path, run_dir: Path) -> Path:
+    """Point ``reports_root/latest`` at ``run_dir``: a relative symlink, swapped in atomically.
+
+    Where symlinks cannot be made (some Windows setups, some mounts) ``latest``
+    becomes a copy of the run directory instead. Returns the ``latest`` path.
+    """
+    reports_root, run_dir = Path(reports_root), Path(run_dir)
+    reports_root.mkdir(parents=True, exist_ok=True)
+    latest = reports_root / "latest"
+    try:
+        target = os.path.relpath(run_dir.resolve(), reports_root.resolve())
+    except ValueError:  # another drive
+        target = str(run_dir.resolve())
+    temp = reports_root / f".latest-{secrets.token_hex(4)}"
+    try:
+        os.symlink(target, temp, target_is_directory=True)
+        if latest.is_dir() and not latest.is_symlink():
+            shutil.rmtree(latest)
+        os.replace(temp, latest)
+    except OSError:
+        if temp.is_symlink():
+            temp.unlink()
+        shutil.copytree(run_dir, temp, symlinks=True)
+        if latest.is_symlink() or latest.is_file():
+            latest.unlink()
+        elif latest.is_dir():
+            shutil.rmtree(latest)
+        os.replace(temp, latest)
+    return latest
