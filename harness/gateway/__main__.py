@@ -1,0 +1,162 @@
+"""Entry point: ``python -m harness.gateway --config FILE.toml``.
+
+Owns process life: config loading (exit 2 on a bad config, no traceback),
+binding both listeners (port 0 = a free port; the sockets are bound here so
+the real ports are known), running aiosmtpd and uvicorn in one asyncio loop,
+writing ``ready_file`` once both accept connections, logging to stderr, and a
+clean shutdown on SIGTERM/SIGINT (listeners closed, delivery worker stopped,
+database closed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+import sqlite3
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from . import smtp_server
+from .clock import Clock
+from .config import ConfigError, load_config
+from .definitions import Catalogue
+from .delivery import DeliveryWorker
+from .http_app import create_app
+from .service import Gateway
+from .store import Store
+
+log = logging.getLogger("smlite.gateway")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the gateway owns the signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        yield
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+def _write_ready(path: str, data: dict) -> None:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(p.name + ".tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, p)
+
+
+async def _run(cfg) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    smtp_sock = _bind(cfg.smtp_host, cfg.smtp_port)
+    http_sock = _bind(cfg.http_host, cfg.http_port)
+    smtp_port = smtp_sock.getsockname()[1]
+    cfg.http_port = http_sock.getsockname()[1]
+
+    store = Store(cfg.database)
+    worker = DeliveryWorker(store, cfg.relay_host, cfg.relay_port)
+    store.on_commit = worker.wake
+    clock = Clock(store, cfg.test_clock)
+    catalogue = Catalogue(cfg.active_variant)
+    gateway = Gateway(cfg, store, clock, catalogue)
+    app = create_app(cfg, store, gateway, catalogue, clock)
+
+    smtp = await smtp_server.start(gateway, smtp_sock)
+    server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                                    timeout_graceful_shutdown=3))
+    serve = asyncio.create_task(server.serve(sockets=[http_sock]))
+    pending = store.pending_count()
+    worker.start()
+    while not server.started and not serve.done():
+        await asyncio.sleep(0.01)
+    if serve.done():
+        serve.result()
+        return
+    log.info("gateway %r listening: smtp %s:%d, http %s (relay %s:%d, variant %s, %d pending deliveries)",
+             cfg.name, cfg.smtp_host, smtp_port, gateway.base_url, cfg.relay_host, cfg.relay_port,
+             cfg.active_variant or "none", pending)
+    if cfg.ready_file:
+        _write_ready(cfg.ready_file, {"smtp_port": smtp_port, "http_port": cfg.http_port, "pid": os.getpid()})
+
+    stop_wait = asyncio.create_task(stop.wait())
+    await asyncio.wait({serve, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+    log.info("gateway stopping")
+    server.should_exit = True
+    smtp.close()
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(smtp.wait_closed(), 3)
+    await serve
+    stop_wait.cancel()
+    await loop.run_in_executor(None, worker.stop)
+    store.close()
+    if cfg.ready_file:
+        with contextlib.suppress(OSError):
+            os.unlink(cfg.ready_file)
+    log.info("gateway stopped")
+
+
+def openapi_document() -> dict:
+    """The served OpenAPI document, built without starting anything (it does not depend on the config)."""
+    from .config import from_mapping
+
+    cfg = from_mapping({"internal_domains": ["corp.example"], "database": ":memory:", "admin_token": "-"},
+                       environ={})
+    store = Store(":memory:")
+    clock = Clock(store, False)
+    catalogue = Catalogue()
+    return create_app(cfg, store, Gateway(cfg, store, clock, catalogue), catalogue, clock).openapi()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness.gateway",
+                                     description="smlite reference gateway (Secure Messaging Lite target)")
+    parser.add_argument("--config", help="gateway config file (TOML)")
+    parser.add_argument("--openapi", action="store_true",
+                        help="print the OpenAPI document the gateway serves at /openapi.json, and exit")
+    args = parser.parse_args(argv)
+    if args.openapi:
+        print(json.dumps(openapi_document(), indent=2, sort_keys=True))
+        return 0
+    if not args.config:
+        parser.error("--config is required")
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as exc:
+        print(f"gateway: bad config: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s gateway[%(process)d] %(levelname)s %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    try:
+        asyncio.run(_run(cfg))
+    except OSError as exc:
+        print(f"gateway: cannot start: {exc}", file=sys.stderr)
+        return 1
+    except sqlite3.Error as exc:
+        print(f"gateway: cannot use the database {cfg.database!r}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,248 @@
+"""Building the emails the gateway sends, from the original message.
+
+Owns MIME parsing and checks (``parse``, ``malformed_reason``), the three
+deliverable forms of docs/contract.md — the notification (never the original
+body), the email with banner (every part kept, banner on top of each inline
+text/plain and text/html part) and the plain relay (unchanged minus X-SM-*) —
+plus originals built from HTTP input (MPP sends, SM Portal replies) and the
+read receipt of the broken variant 'read-receipt'. Everything is generated
+with the email package (policy.default, serialised with policy.SMTP).
+"""
+
+from __future__ import annotations
+
+import html as html_mod
+import re
+import secrets
+from datetime import datetime
+from email import errors, policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import format_datetime, getaddresses
+
+STRIP_ALWAYS = ("disposition-notification-to", "return-receipt-to")
+_BODY_TAG_S = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+_STRUCTURE_DEFECTS = {
+    errors.NoBoundaryInMultipartDefect: "a multipart without a boundary parameter",
+    errors.StartBoundaryNotFoundDefect: "a multipart whose boundary never occurs",
+    errors.MultipartInvariantViolationDefect: "a multipart that has no parts",
+    errors.InvalidMultipartContentTransferEncodingDefect: "a multipart with a content-transfer-encoding",
+}
+
+
+def parse(raw: bytes) -> EmailMessage:
+    return BytesParser(policy=policy.default).parsebytes(raw)
+
+
+def is_sm_header(name: str) -> bool:
+    return name.lower().startswith("x-sm-")
+
+
+def malformed_reason(msg: EmailMessage) -> str | None:
+    """Why a message cannot be processed, or None if it is usable."""
+    if not list(msg.keys()):
+        return "no header block"
+    if any(isinstance(d, errors.MissingHeaderBodySeparatorDefect) for d in msg.defects):
+        return "a line in the header block is not a header field"
+    for part in msg.walk():
+        for defect in part.defects:
+            for kind, reason in _STRUCTURE_DEFECTS.items():
+                if isinstance(defect, kind):
+                    return reason
+        if part.is_multipart() or part.get_content_maintype() != "text" or part.is_attachment():
+            continue
+        try:
+            part.get_content()
+        except (LookupError, ValueError, AssertionError) as exc:
+            return f"undecodable text part ({type(exc).__name__}: {exc})"
+    return None
+
+
+def header_text(value) -> str:
+    """A header value as one line of text."""
+    return " ".join(str(value or "").split())
+
+
+def addresses(msg: EmailMessage, name: str) -> list[str]:
+    values = [str(v) for v in msg.get_all(name, [])]
+    return [addr for _, addr in getaddresses(values) if addr]
+
+
+def body_text(msg: EmailMessage) -> str:
+    part = msg.get_body(preferencelist=("plain",))
+    if part is None:
+        return ""
+    return _lf(part.get_content())
+
+
+def body_html(msg: EmailMessage) -> str | None:
+    part = msg.get_body(preferencelist=("html",))
+    return None if part is None else _lf(part.get_content())
+
+
+def _lf(text: str) -> str:
+    return text.replace("\r\n", "\n")
+
+
+def headers_dict(msg: EmailMessage) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in msg.items():
+        value = str(value)
+        out[name] = f"{out[name]}, {value}" if name in out else value
+    return out
+
+
+def new_message_id(domain: str) -> str:
+    return f"<{secrets.token_hex(12)}@{domain}>"
+
+
+def to_bytes(msg: EmailMessage) -> bytes:
+    return msg.as_bytes(policy=policy.SMTP)
+
+
+# -- plain relay ---------------------------------------------------------------
+def strip_raw_headers(raw: bytes, drop) -> bytes:
+    """Remove header fields whose name satisfies ``drop``, leaving every other byte as it was."""
+    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
+    cut = min(ends) if ends else len(raw)
+    head, rest = raw[:cut], raw[cut:]
+    lines = head.splitlines(keepends=True)
+    if lines and not lines[-1].endswith(b"\n"):
+        # the separator's first line break belongs to the last header line
+        nl = b"\r\n" if rest.startswith(b"\r\n") else b"\n"
+        lines[-1] += nl
+        rest = rest[len(nl):]
+    kept: list[bytes] = []
+    dropping = False
+    for line in lines:
+        if line[:1] in (b" ", b"\t"):
+            if not dropping:
+                kept.append(line)
+            continue
+        name = line.split(b":", 1)[0].decode("ascii", "replace").strip()
+        dropping = drop(name)
+        if not dropping:
+            kept.append(line)
+    return b"".join(kept) + rest
+
+
+def plain(raw: bytes) -> bytes:
+    """A non-secure message: relayed unchanged, minus the X-SM-* headers."""
+    return strip_raw_headers(raw, is_sm_header)
+
+
+# -- email with banner ---------------------------------------------------------
+def _replace_text(part: EmailMessage, new_text: str) -> None:
+    new_text = new_text.replace("\r\n", "\n").replace("\r", "\n")
+    keep = [(k, v) for k, v in part.items()
+            if k.lower().startswith("content-") and k.lower() not in ("content-type", "content-transfer-encoding")]
+    subtype = part.get_content_subtype()
+    cte = None if new_text.isascii() else "quoted-printable"
+    part.set_content(new_text, subtype=subtype, charset="utf-8", cte=cte)
+    for k, v in keep:
+        if k not in part:
+            part[k] = v
+
+
+def banner_plain(text: str, banner_text: str, link: str | None) -> str:
+    top = banner_text + "\n"
+    if link:
+        top += f"Read it in the Secure Messaging Portal: {link}\n"
+    return top + "\n" + text
+
+
+def banner_html(doc: str, banner_text: str, link: str | None) -> str:
+    div = (
+        '<div class="sm-banner" style="border:1px solid #b58900;background:#fdf6e3;color:#333;'
+        'padding:8px 12px;margin:0 0 12px 0;font-family:sans-serif">'
+        + html_mod.escape(banner_text)
+    )
+    if link:
+        div += f' <a href="{html_mod.escape(link, quote=True)}">Read it in the Secure Messaging Portal</a>'
+    div += "</div>"
+    m = _BODY_TAG_S.search(doc)
+    if m:
+        return doc[: m.end()] + div + doc[m.end():]
+    return div + doc
+
+
+def with_banner(raw: bytes, banner_text: str, link: str | None) -> bytes:
+    """The original with the banner on top of each inline text part; attachments untouched."""
+    msg = parse(raw)
+    for name in {k for k in msg.keys() if k.lower() in STRIP_ALWAYS or is_sm_header(k)}:
+        del msg[name]
+    for part in msg.walk():
+        if part.is_multipart() or part.is_attachment() or part.get_content_maintype() != "text":
+            continue
+        subtype = part.get_content_subtype()
+        if subtype == "plain":
+            _replace_text(part, banner_plain(part.get_content(), banner_text, link))
+        elif subtype == "html":
+            _replace_text(part, banner_html(part.get_content(), banner_text, link))
+    return to_bytes(msg)
+
+
+# -- notification --------------------------------------------------------------
+def notification(original: EmailMessage, *, sender: str, recipient: str, link: str, cfg,
+                 now: datetime, variant: str = "") -> bytes:
+    """The notification: a new message holding the recipient's portal link, never the body."""
+    subject = header_text(original.get("Subject", ""))
+    values = {"sender": sender, "subject": subject, "link": link}
+    msg = EmailMessage(policy=policy.default)
+    local, _, domain = cfg.sender_address().partition("@")
+    msg["From"] = Address("Secure Messaging", local, domain)
+    msg["To"] = recipient
+    msg["Subject"] = header_text(cfg.notification_subject.format(**values))
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = new_message_id(cfg.internal_domains[0])
+    if variant != "no-private-marker":
+        msg["Sensitivity"] = "Private"
+    for name in ("In-Reply-To", "References"):
+        if original.get(name):
+            msg[name] = header_text(original[name])
+    text = cfg.notification_text.format(**values)
+    if variant == "notification-with-body":
+        text += "\n---- Original message ----\n" + body_text(original)
+    msg.set_content(text, cte=None if text.isascii() else "quoted-printable")
+    return to_bytes(msg)
+
+
+# -- originals built from HTTP input ---------------------------------------------
+def build_original(*, sender: str, to: list[str], cc: list[str], subject: str, text: str,
+                   html: str | None, message_id: str, now: datetime,
+                   in_reply_to: str | None = None, references: str | None = None,
+                   extra_headers: dict[str, str] | None = None) -> EmailMessage:
+    msg = EmailMessage(policy=policy.default)
+    msg["From"] = sender
+    if to:
+        msg["To"] = ", ".join(to)
+    if cc:
+        msg["Cc"] = ", ".join(cc)
+    msg["Subject"] = header_text(subject)
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = message_id
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+    if references:
+        msg["References"] = references
+    for name, value in (extra_headers or {}).items():
+        msg[name] = value
+    msg.set_content(text, cte=None if text.isascii() else "quoted-printable")
+    if html is not None:
+        msg.add_alternative(html, subtype="html", cte=None if html.isascii() else "quoted-printable")
+    return msg
+
+
+def read_receipt(original: EmailMessage, *, reader: str, to: str, now: datetime, domain: str) -> bytes:
+    """Only for the broken variant 'read-receipt'."""
+    msg = EmailMessage(policy=policy.default)
+    msg["From"] = reader
+    msg["To"] = to
+    msg["Subject"] = "Read: " + header_text(original.get("Subject", ""))
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = new_message_id(domain)
+    if original.get("Message-ID"):
+        msg["In-Reply-To"] = header_text(original["Message-ID"])
+    msg.set_content(f"Your message was read by {reader} on {format_datetime(now)}.\n")
+    return to_bytes(msg)

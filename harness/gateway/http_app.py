@@ -1,0 +1,289 @@
+"""The HTTP front end: Administration Console, MPP, SM Portal and health.
+
+Owns ``create_app(config, store, gateway, catalogue, clock)``: every route of
+docs/contract.md, authentication (admin bearer/basic, MPP session bearer or
+cookie), the JSON error shape for every error (HTTPException, validation,
+unknown routes) and the HTML pages (jinja2, autoescape on). The use cases
+themselves live in ``service.Gateway``; routes only translate.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from . import __version__
+from . import api_models as m
+from .clock import iso
+from .service import GatewayError
+
+ERR = {"model": m.Error}
+STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                405: "method_not_allowed", 410: "expired", 413: "too_large", 415: "unsupported_media_type"}
+HTML_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+IMMUTABLE = ("definitions_immutable", "Secure Messaging Lite definitions cannot be created, changed or deleted")
+
+
+def _error(status: int, code: str, message: str, headers: dict | None = None, **extra) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message, **extra}, status_code=status, headers=headers)
+
+
+def _wants_html(request: Request) -> bool:
+    path = request.url.path
+    return "/api/" not in path and "text/html" in request.headers.get("accept", "")
+
+
+def create_app(config, store, gateway, catalogue, clock) -> FastAPI:
+    env = Environment(loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
+                      autoescape=select_autoescape(default=True, default_for_string=True))
+    variant = gateway.variant
+    app = FastAPI(title="smlite reference gateway", version=__version__, docs_url=None, redoc_url=None,
+                  description="Secure Messaging Lite target contract (docs/contract.md).")
+
+    def page(name: str, status: int = 200, **ctx) -> HTMLResponse:
+        html = env.get_template(name).render(gateway_name=config.name, **ctx)
+        return HTMLResponse(html, status_code=status, headers=HTML_HEADERS)
+
+    def error_response(request: Request, status: int, code: str, message: str, headers=None):
+        if _wants_html(request):
+            resp = page("error.html", status=status, code=code, message=message)
+            if headers:
+                resp.headers.update(headers)
+            return resp
+        return _error(status, code, message, headers)
+
+    # -- errors ------------------------------------------------------------------
+    @app.exception_handler(GatewayError)
+    async def _gateway_error(request: Request, exc: GatewayError):
+        return error_response(request, exc.status, exc.code, exc.message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException):
+        code = STATUS_CODES.get(exc.status_code, "error")
+        message = exc.detail if isinstance(exc.detail, str) else code
+        if exc.status_code == 404:
+            message = "no such resource"
+        return error_response(request, exc.status_code, code, message, getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        errors = jsonable_encoder(exc.errors(), custom_encoder={Exception: str})
+        for e in errors:
+            e.pop("input", None)
+        first = errors[0] if errors else {}
+        where = ".".join(str(x) for x in first.get("loc", []) if x != "body")
+        message = f"{where}: {first.get('msg', 'invalid')}" if where else first.get("msg", "invalid request")
+        return _error(422, "invalid_request", message, detail=errors)
+
+    # -- authentication ------------------------------------------------------------
+    def _admin_ok(request: Request) -> bool:
+        auth = request.headers.get("authorization", "")
+        scheme, _, cred = auth.partition(" ")
+        token = config.admin_token.encode()
+        if scheme.lower() == "bearer":
+            return hmac.compare_digest(cred.strip().encode(), token)
+        if scheme.lower() == "basic":
+            try:
+                user, _, pw = base64.b64decode(cred.strip(), validate=True).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                return False
+            return hmac.compare_digest(user.encode(), b"admin") & hmac.compare_digest(pw.encode(), token)
+        return False
+
+    @app.middleware("http")
+    async def _admin_auth(request: Request, call_next):
+        path = request.url.path
+        if (path == "/admin" or path.startswith("/admin/")) and not _admin_ok(request):
+            headers = {"WWW-Authenticate": 'Basic realm="smlite admin"'}
+            return error_response(request, 401, "unauthorized", "administrator credentials required", headers)
+        return await call_next(request)
+
+    def mpp_user(request: Request) -> str:
+        scheme, _, cred = request.headers.get("authorization", "").partition(" ")
+        token = cred.strip() if scheme.lower() == "bearer" else None
+        return gateway.mpp_user(token)
+
+    # -- health -----------------------------------------------------------------------
+    @app.get("/healthz", response_model=None, responses={200: {"model": m.Health}})
+    def healthz():
+        return {"status": "ok", "name": config.name, "version": __version__}
+
+    # -- Administration Console ---------------------------------------------------------
+    def _definition(name: str) -> dict:
+        d = catalogue.get(name)
+        if d is None:
+            raise GatewayError(404, "unknown_definition", f"no definition named {name!r}; there are All and External")
+        return d
+
+    @app.get("/admin/api/definitions", responses={200: {"model": m.Definitions}, 401: ERR})
+    def list_definitions():
+        return {"definitions": catalogue.list()}
+
+    @app.get("/admin/api/definitions/{name}", responses={200: {"model": m.Definition}, 401: ERR, 404: ERR})
+    def get_definition(name: str):
+        return _definition(name)
+
+    def _immutable():
+        return _error(403, *IMMUTABLE)
+
+    @app.post("/admin/api/definitions", status_code=403, responses={403: ERR, 401: ERR})
+    def create_definition():
+        return _immutable()
+
+    @app.put("/admin/api/definitions/{name}", status_code=403, responses={403: ERR, 401: ERR})
+    def replace_definition(name: str):
+        return _immutable()
+
+    @app.delete("/admin/api/definitions/{name}", status_code=403, responses={403: ERR, 401: ERR})
+    def delete_definition(name: str):
+        return _immutable()
+
+    @app.patch("/admin/api/definitions/{name}", status_code=403, responses={403: ERR, 401: ERR})
+    async def patch_definition(name: str, request: Request):
+        if variant != "definition-editable":
+            return _immutable()
+        try:
+            body = m.AttributesPatch.model_validate(await request.json())
+        except (ValueError, ValidationError) as exc:
+            return _error(422, "invalid_request", str(exc).splitlines()[0])
+        _definition(name)
+        return JSONResponse(catalogue.set_attributes(name, [a.model_dump() for a in body.attributes]))
+
+    @app.get("/admin/api/sm-portal/messages", responses={200: {"model": m.PortalList}, 401: ERR})
+    def admin_portal_messages(recipient: str = Query(..., description="recipient address")):
+        return {"items": gateway.admin_portal_messages(recipient.strip())}
+
+    @app.post("/admin/api/mpp-sessions", status_code=201,
+              responses={201: {"model": m.MppSession}, 401: ERR, 403: ERR})
+    def create_mpp_session(body: m.MppSessionCreate):
+        address = body.address.strip()
+        return {"session": gateway.create_mpp_session(address), "address": address}
+
+    @app.get("/admin/api/clock", responses={200: {"model": m.ClockState}, 401: ERR})
+    def get_clock():
+        return {"now": iso(clock.now()), "controllable": clock.controllable}
+
+    @app.post("/admin/api/clock", responses={200: {"model": m.ClockState}, 401: ERR, 404: ERR})
+    def advance_clock(body: m.ClockAdvance):
+        if not clock.controllable:
+            raise GatewayError(404, "clock_control_disabled", "start the gateway with test_clock = true")
+        return {"now": iso(clock.advance(body.advance_days))}
+
+    @app.get("/admin", response_class=HTMLResponse)
+    def admin_page():
+        return page("admin.html", definitions=catalogue.list())
+
+    # -- MPP ----------------------------------------------------------------------------
+    @app.post("/mpp/api/messages", status_code=202,
+              responses={202: {"model": m.Id}, 400: ERR, 401: ERR})
+    def mpp_send(body: m.MppSend, user: str = Depends(mpp_user)):
+        mid = gateway.mpp_send(user, body.to, body.cc, body.subject, body.text, body.html,
+                               body.definition, body.headers)
+        return {"id": mid}
+
+    @app.get("/mpp/api/messages", responses={200: {"model": m.MppItems}, 401: ERR})
+    def mpp_list(user: str = Depends(mpp_user)):
+        return {"items": gateway.mpp_view(user)}
+
+    @app.get("/mpp/login")
+    def mpp_login(session: str = Query(...)):
+        gateway.mpp_user(session)
+        resp = RedirectResponse("/mpp", status_code=303)
+        resp.set_cookie("mpp_session", session, httponly=True, samesite="strict", path="/mpp")
+        return resp
+
+    @app.get("/mpp", response_class=HTMLResponse)
+    def mpp_page(request: Request):
+        user = gateway.mpp_user(request.cookies.get("mpp_session"))
+        return page("mpp.html", user=user, items=gateway.mpp_view(user))
+
+    # -- SM Portal ------------------------------------------------------------------------
+    @app.get("/sm-portal/api/messages/{token}",
+             responses={200: {"model": m.PortalMessage}, 404: ERR, 410: ERR})
+    def portal_message(token: str):
+        return gateway.portal_view(token)
+
+    @app.get("/sm-portal/api/inbox/{token}", responses={200: {"model": m.Inbox}, 404: ERR})
+    def portal_inbox(token: str):
+        return gateway.portal_inbox(token)
+
+    @app.post("/sm-portal/api/messages/{token}/reply", status_code=202,
+              responses={202: {"model": m.Id}, 404: ERR, 410: ERR})
+    def portal_reply(token: str, body: m.Reply):
+        return {"id": gateway.portal_reply(token, body.text, body.html, reply_all=False)}
+
+    @app.post("/sm-portal/api/messages/{token}/reply-all", status_code=202,
+              responses={202: {"model": m.Id}, 404: ERR, 410: ERR})
+    def portal_reply_all(token: str, body: m.Reply):
+        return {"id": gateway.portal_reply(token, body.text, body.html, reply_all=True)}
+
+    @app.post("/sm-portal/api/messages/{token}/print", status_code=403, responses={403: ERR, 404: ERR})
+    def portal_print(token: str):
+        return JSONResponse(gateway.portal_print(token), status_code=200)
+
+    @app.delete("/sm-portal/api/messages/{token}", status_code=204, responses={404: ERR})
+    def portal_delete(token: str):
+        gateway.portal_delete(token)
+        return Response(status_code=204)
+
+    @app.get("/sm-portal/m/{token}", response_class=HTMLResponse)
+    def portal_page(token: str, sent: str | None = None):
+        msg = gateway.portal_view(token)
+        inbox = gateway.portal_inbox(token)["items"]
+        return page("portal.html", msg=msg, token=token, inbox=inbox, sent=sent)
+
+    async def _form_reply(token: str, request: Request, reply_all: bool):
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        text = (form.get("text") or [""])[0]
+        if not text.strip():
+            return error_response(request, 422, "invalid_request", "text: the reply must not be empty")
+        await run_in_threadpool(gateway.portal_reply, token, text, None, reply_all)
+        which = "reply-all" if reply_all else "reply"
+        return RedirectResponse(f"/sm-portal/m/{token}?sent={which}", status_code=303)
+
+    @app.post("/sm-portal/m/{token}/reply", status_code=303)
+    async def portal_form_reply(token: str, request: Request):
+        return await _form_reply(token, request, False)
+
+    @app.post("/sm-portal/m/{token}/reply-all", status_code=303)
+    async def portal_form_reply_all(token: str, request: Request):
+        return await _form_reply(token, request, True)
+
+    def openapi() -> dict:
+        """FastAPI's document, with the 422 body this app really sends."""
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                 routes=app.routes)
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = {
+                    "title": "HTTPValidationError", "type": "object", "required": ["error", "message", "detail"],
+                    "properties": {
+                        "error": {"type": "string", "enum": ["invalid_request"]},
+                        "message": {"type": "string"},
+                        "detail": {"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}},
+                    },
+                }
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi
+    return app

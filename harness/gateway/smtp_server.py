@@ -1,0 +1,87 @@
+"""The SMTP submission listener (desktop applications: outlook, mac).
+
+Owns the aiosmtpd handler and the server factory that runs it in the
+gateway's own asyncio loop (no Controller thread). It enforces the SMTP part
+of docs/contract.md: internal MAIL FROM only, at most ``max_recipients``
+RCPT TO, valid mailboxes, the size limit (552 5.3.4) and, at end of DATA, the
+checks and commit done by ``service.Gateway.submit_smtp`` (run in a worker
+thread so SQLite never blocks the loop). aiosmtpd's own fixed replies for the
+size limit and a DATA without RCPT are rewritten to the contract's texts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+
+from aiosmtpd.smtp import SMTP
+
+from . import policy
+
+log = logging.getLogger("smlite.gateway")
+
+TOO_BIG = "552 5.3.4 Message too big"
+_REWRITES = {
+    "552 Error: Too much mail data": TOO_BIG,
+    "552 Error: message size exceeds fixed maximum message size": TOO_BIG,
+    "503 Error: need RCPT command": "503 5.5.1 Error: need RCPT command",
+}
+
+
+class GatewaySMTP(SMTP):
+    """aiosmtpd's SMTP with the contract's reply texts for its built-in refusals."""
+
+    async def push(self, status: str) -> None:
+        status = _REWRITES.get(status, status)
+        if status == TOO_BIG:
+            sender = getattr(self.envelope, "mail_from", None)
+            log.info("refused message from %s: %s", sender, status)
+        await super().push(status)
+
+
+class SubmissionHandler:
+    def __init__(self, gateway) -> None:
+        self.gateway = gateway
+        self.cfg = gateway.cfg
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if not policy.is_valid_mailbox(address) or not self.gateway.is_internal(address):
+            shown = "<>" if address in ("", "<>") else f"<{address}>"
+            log.info("refused message from %s: not in an internal domain", shown)
+            return f"550 5.7.1 Relaying denied: {shown} is not in an internal domain"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if len(envelope.rcpt_tos) >= self.cfg.max_recipients:
+            return f"452 4.5.3 Too many recipients (at most {self.cfg.max_recipients})"
+        if not policy.is_valid_mailbox(address):
+            return f"553 5.1.3 Invalid mailbox <{address}>"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        loop = asyncio.get_running_loop()
+        raw = envelope.original_content or b""
+        try:
+            return await loop.run_in_executor(
+                None, self.gateway.submit_smtp, envelope.mail_from, list(envelope.rcpt_tos), raw)
+        except Exception:  # noqa: BLE001 - an SMTP client must get an answer
+            log.exception("internal error while accepting a message from %s", envelope.mail_from)
+            return "451 4.3.0 Internal error, message not accepted; try again later"
+
+
+async def start(gateway, sock: socket.socket) -> asyncio.AbstractServer:
+    """Serve SMTP on an already bound socket, in the running loop."""
+    loop = asyncio.get_running_loop()
+    handler = SubmissionHandler(gateway)
+    cfg = gateway.cfg
+
+    def factory() -> GatewaySMTP:
+        return GatewaySMTP(handler, data_size_limit=cfg.max_message_bytes, hostname="smlite-gateway",
+                           ident="smlite reference gateway", loop=loop)
+
+    return await loop.create_server(factory, sock=sock)

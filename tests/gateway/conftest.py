@@ -1,0 +1,54 @@
+"""Shared fixtures of the gateway tests: one Mailpit and one gateway process per
+session, plus a factory for extra gateways; every process is stopped by a
+finalizer. The helpers themselves live in gwtest.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from gwtest import Gateway, Mailpit, find_mailpit
+
+
+@pytest.fixture(scope="session")
+def mailpit_binary() -> str:
+    path = find_mailpit()
+    if not path:
+        pytest.skip("Mailpit binary not found (set SMLITE_MAILPIT)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def mailpit(mailpit_binary, tmp_path_factory):
+    mp = Mailpit(mailpit_binary, tmp_path_factory.mktemp("mailpit"))
+    try:
+        mp.start()
+        yield mp
+    finally:
+        mp.stop()
+
+
+@pytest.fixture(scope="session")
+def gateway(mailpit, tmp_path_factory):
+    gw = Gateway(tmp_path_factory.mktemp("gateway"), mailpit.smtp_port)
+    try:
+        gw.start()
+        yield gw
+    finally:
+        gw.stop()
+
+
+@pytest.fixture
+def start_gateway(mailpit, tmp_path):
+    """Factory: start extra gateways (variants, restarts); all stopped at the end."""
+    started: list[Gateway] = []
+
+    def _start(name: str = "gw", relay_port: int | None = None, env: dict | None = None, **overrides) -> Gateway:
+        gw = Gateway(tmp_path / name, relay_port or mailpit.smtp_port, **overrides)
+        gw.env_extra.update(env or {})
+        started.append(gw)
+        return gw.start()
+
+    yield _start
+    for gw in started:
+        gw.stop()

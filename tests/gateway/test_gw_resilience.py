@@ -1,0 +1,67 @@
+"""Durability: the relay down, the gateway restarted, the clock kept."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from gwtest import Mailpit, make_message, notification_for, portal_token, uniq, wait_until
+
+pytestmark = pytest.mark.sandbox
+
+ALICE = "alice@corp.example"
+
+
+@pytest.fixture
+def down_mailpit(mailpit_binary, tmp_path):
+    """A Mailpit with reserved ports, not started yet; stopped at the end in any case."""
+    (tmp_path / "mp").mkdir()
+    mp = Mailpit(mailpit_binary, tmp_path / "mp")
+    yield mp
+    mp.stop()
+
+
+def test_relay_down_then_up(start_gateway, down_mailpit):
+    gw = start_gateway("relay-down", relay_port=down_mailpit.smtp_port)
+    tag = uniq()
+    rcpt = f"{tag}@ext.example"
+    code, _ = gw.send(make_message(frm=ALICE, to=[rcpt], subject=f"Waiting {tag}"), ALICE, [rcpt])
+    assert code == 250
+    wait_until(lambda: gw.log_text().count("failed (attempt") >= 2, 10, what="failed delivery attempts")
+    down_mailpit.start()
+    [m] = down_mailpit.wait(tag, 1, timeout=10)
+    assert m["To"] == rcpt and m["Sensitivity"] == "Private"
+
+
+def test_pending_deliveries_resume_after_restart(start_gateway, down_mailpit):
+    gw = start_gateway("resume", relay_port=down_mailpit.smtp_port)
+    tag = uniq()
+    rcpt = f"{tag}@corp.example"
+    assert gw.send(make_message(frm=ALICE, to=[rcpt], subject=f"Resume {tag}", definition=None), ALICE, [rcpt])[0] == 250
+    wait_until(lambda: "failed (attempt" in gw.log_text(), 10, what="a failed delivery attempt")
+    assert gw.stop() == 0
+    down_mailpit.start()
+    gw.start()
+    [m] = down_mailpit.wait(tag, 1, timeout=10)
+    assert m["To"] == rcpt
+    assert "1 pending deliveries" in gw.log_text()
+
+
+def test_restart_keeps_portal_messages_and_clock(start_gateway, mailpit):
+    gw = start_gateway("restart")
+    tag = uniq()
+    rcpt = f"{tag}@ext.example"
+    assert gw.send(make_message(frm=ALICE, to=[rcpt], subject=f"Keep {tag}", text="kept body\n"),
+                   ALICE, [rcpt])[0] == 250
+    token = portal_token(notification_for(mailpit, tag, rcpt))
+    assert gw.admin("POST", "/admin/api/clock", json={"advance_days": 3}).status_code == 200
+    assert gw.stop() == 0  # SIGTERM: clean exit
+    gw.cfg["test_clock"] = False
+    gw.start()
+    r = gw.get(f"/sm-portal/api/messages/{token}")
+    assert r.status_code == 200 and r.json()["text"] == "kept body\n"
+    clock = gw.admin("GET", "/admin/api/clock").json()
+    assert clock["controllable"] is False
+    now = datetime.fromisoformat(clock["now"].replace("Z", "+00:00"))
+    assert now - datetime.now(timezone.utc) > timedelta(days=2.9)
+    r = gw.admin("POST", "/admin/api/clock", json={"advance_days": 1})
+    assert r.status_code == 404 and r.json()["error"] == "clock_control_disabled"
