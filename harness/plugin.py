@@ -123,11 +123,7 @@ def _placeholder_cells(example: dict[str, str], status: str) -> list[R.CellResul
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
-    if report.when == "setup" and report.passed:
-        return
-    if report.when == "teardown" and report.passed:
-        return
-    if report.when == "teardown" and any(p[0] == RECORD_KEY for p in report.user_properties):
+    if report.when in ("setup", "teardown") and report.passed:
         return
     tags = _tags(item)
     status, message = _status(report, call, "not-specified" in tags)
@@ -139,7 +135,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         record.refs = sorted(set(record.refs) | {example["ref"]})
     doc = re.sub(r"<([^<>]+)>", lambda m: str(example.get(m.group(1), m.group(0))),
                  getattr(item.obj, "__doc__", "") or "")
-    payload = {"status": status, "message": message, "tags": tags, "name": item.name,
+    payload = {"status": status, "message": message, "tags": tags,
                "duration_s": round(report.duration, 3), "when": report.when,
                "record": record.to_dict(), "doc": doc}
     report.user_properties.append((RECORD_KEY, json.dumps(payload, default=str)))
