@@ -22,7 +22,6 @@ from typing import Any
 
 from harness.classify import NOTHING, Classification, Rules, classify
 from harness.drivers.base import Driver
-from harness.errors import HarnessError
 from harness.mailbox import MailpitClient, WaitTimeout
 
 NO_MPP = "none (external users have no MPP)"
@@ -138,11 +137,3 @@ class Observer:
             detail += "; the SM Portal index does not list it"
         return Observation("Message in SM Portal", "No", detail, evidence)
 
-
-def require_mail(observer: Observer, address: str, seen: set[str], what: str) -> Any:
-    """The next message for ``address``; a HarnessError-free ConformanceFailure path is the caller's."""
-    message = observer.next_mail(address, seen)
-    if message is None:
-        raise HarnessError(f"No mail for {address}", f"expected {what} within {observer.timeout_s:.0f}s")
-    seen.add(message.id)
-    return message

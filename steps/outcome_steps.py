@@ -10,7 +10,7 @@ from __future__ import annotations
 from pytest_bdd import parsers, then
 
 from harness import results as R
-from harness.classify import BANNER, NOTHING, NOTIFICATION
+from harness.classify import BANNER, NOTIFICATION
 from harness.drivers.base import Outgoing
 from harness.errors import ConformanceFailure
 from harness.source import COLUMNS, parse_gherkin_cell
@@ -138,4 +138,3 @@ def receives_the_reply(world: World, role: str, replier: str) -> None:
     if observation.value not in (NOTIFICATION, BANNER):
         raise ConformanceFailure(f"{role} did not receive {replier}'s reply",
                                  "expected a Notification or an Email with banner", observation.detail)
-    _ = NOTHING

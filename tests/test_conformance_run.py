@@ -7,7 +7,6 @@ kill rate over every variant is 100%.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
