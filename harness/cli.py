@@ -21,6 +21,11 @@ EPILOG = """examples:
   smlite run -n 2 -k T3                   only table 3's scenarios, two workers
   smlite run --target vendor.toml         suite against a vendor's implementation (docs/vendors.md)
   smlite sandbox up                       Mailpit + reference gateway until Ctrl-C
+  smlite sandbox up --gateway-config acme.toml --write-profile acme-profile.toml
+                                          the reference configured otherwise, and its profile
+  smlite target check acme-profile.toml   validate a profile and probe its target
+  smlite run --target acme-profile.toml --certify
+                                          certification run: whole suite, every capability the source requires
   smlite simulate --ephemeral --app mpp --definition All --from a@corp.example --to b@corp.example
   smlite selfcheck                        run the suite against every broken variant: the kill rate
   smlite report reports/latest/results.json --compare other/results.json
@@ -61,6 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--domains", nargs="+", metavar="DOMAIN", help="internal domains (default corp.example)")
     up.add_argument("--variant", default="", help="start a broken variant of the gateway")
     up.add_argument("--run-dir", type=Path, help="keep databases and logs here (default: a temporary folder)")
+    up.add_argument("--gateway-config", type=Path, metavar="FILE",
+                    help="gateway settings (TOML, keys of docs/contract.md: internal_domains, banner_text, "
+                         "notification_subject, notification_text, notification_from, smtp_port, http_port, ...)")
+    up.add_argument("--write-profile", type=Path, metavar="PATH",
+                    help="write the target profile of this sandbox (TOML) for `smlite run --target PATH`; "
+                         "with --mailpit-only, a starter profile for your own target")
+    up.add_argument("--mailpit-only", action="store_true",
+                    help="start Mailpit alone: the sandbox a vendor's target relays into (docs/vendors.md)")
     sandbox_commands.add_parser("status", help="is a sandbox running, and is every part answering")
 
     simulate = commands.add_parser("simulate", help="push one message through the sandbox, show what each recipient got")
@@ -109,12 +122,42 @@ def _run(args: argparse.Namespace) -> int:
     return code
 
 
+def _sandbox_up(args: argparse.Namespace) -> int:
+    from harness import profile, sandbox
+
+    if args.gateway_config:
+        if args.mailpit_only:
+            raise UsageError("--gateway-config configures the reference gateway", "drop it or --mailpit-only")
+        settings = profile.gateway_settings_file(args.gateway_config)
+        args.gateway_settings = sandbox.GatewaySettings.from_mapping(settings)
+    if args.write_profile:
+        def write_profile(running: sandbox.Sandbox) -> None:
+            info, settings = running.info(), running.settings
+            if info["gateway_http"]:
+                gateway = {**settings.extra, "test_clock": settings.test_clock}
+                written = profile.from_sandbox(info, gateway=gateway)
+                text = profile.to_toml(written, PROFILE_COMMENT)
+            else:
+                text = profile.to_toml(profile.starter_profile(info), STARTER_COMMENT)
+            args.write_profile.write_text(text, encoding="utf-8")
+            print(f"  {'profile':<16} {args.write_profile}")
+        args.on_ready = write_profile
+    return sandbox.cmd_up(args)
+
+
+PROFILE_COMMENT = """Target profile of a running `smlite sandbox up` (valid while it runs).
+Written by `smlite sandbox up --write-profile`; fields explained in docs/vendors.md."""
+STARTER_COMMENT = """Starter target profile: [mailpit] is the running `smlite sandbox up --mailpit-only`.
+Replace every CHANGE-ME with your target's; fields explained in docs/vendors.md and
+examples/vendor-profile.toml. Then: smlite target check THIS-FILE"""
+
+
 def dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         return _run(args)
     if args.command == "sandbox":
         from harness import sandbox
-        return sandbox.cmd_up(args) if args.sandbox_command == "up" else sandbox.cmd_status(args)
+        return _sandbox_up(args) if args.sandbox_command == "up" else sandbox.cmd_status(args)
     if args.command == "simulate":
         from harness import simulate
         return simulate.main(args)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -18,6 +19,7 @@ import random
 import secrets
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,9 +56,10 @@ def _say(options: RunOptions, text: str) -> None:
 
 
 @contextlib.contextmanager
-def target_profile(options: RunOptions, run_dir: Path) -> Iterator[TargetProfile]:
+def target_profile(options: RunOptions, loaded: TargetProfile | None = None) -> Iterator[TargetProfile]:
+    """The profile of ``--target`` (already ``loaded``), or the embedded sandbox's while it runs."""
     if options.target:
-        profile = load(options.target)
+        profile = loaded or load(options.target)
         _say(options, f"target: {profile.name} {profile.version} (profile {options.target})")
         yield profile
         return
@@ -71,13 +74,27 @@ def target_profile(options: RunOptions, run_dir: Path) -> Iterator[TargetProfile
         yield from_sandbox(sandbox.info())
 
 
-def check_certify(options: RunOptions, profile: TargetProfile) -> None:
+def check_certify(options: RunOptions, profile: TargetProfile | None = None) -> None:
+    """A certification run is the whole suite against a target able to do what the source requires."""
     if options.select:
-        raise UsageError("A certification run runs every scenario", "--certify refuses -k")
+        raise UsageError("A certification run runs every scenario", "--certify refuses -k; drop -k or --certify")
+    if options.exitfirst:
+        raise UsageError("A certification run runs every scenario", "--certify refuses -x; drop -x or --certify")
+    if profile is None:
+        return
     missing = [c for c in REQUIRED_BY_SOURCE if not profile.has(c)]
     if missing:
         raise UsageError("The target lacks capabilities the source requires",
-                         f"--certify needs {', '.join(missing)}; declare them in the profile or drop --certify")
+                         f"--certify needs {', '.join(missing)} (the source requires "
+                         f"{', '.join(REQUIRED_BY_SOURCE)}); declare them in the profile or drop --certify")
+
+
+def profile_record(options: RunOptions, profile: TargetProfile, digest: str | None) -> dict:
+    """What results.json keeps of the profile: where it came from, its digest, its settings (secrets masked)."""
+    record = {"profile": options.target or "embedded reference sandbox", "profile_settings": profile.public_dict()}
+    if digest:
+        record["profile_sha256"] = digest
+    return record
 
 
 def pytest_command(options: RunOptions, profile_path: Path, results_path: Path, seed: int) -> list[str]:
@@ -97,17 +114,22 @@ def pytest_command(options: RunOptions, profile_path: Path, results_path: Path, 
 
 
 def run(options: RunOptions) -> tuple[int, R.RunResults | None, Path]:
+    loaded = load(options.target) if options.target else None
+    digest = hashlib.sha256(Path(options.target).read_bytes()).hexdigest() if options.target else None
+    if options.certify:
+        check_certify(options, loaded)  # before anything starts
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(1, 2**31)
     run_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
     run_dir = options.reports_dir / run_id
-    run_dir.mkdir(parents=True, exist_ok=True)
     started_at = dt.datetime.now(dt.timezone.utc)
     _say(options, f"smlite {__version__} · run {run_id} · faker seed {seed} (replay with --seed {seed})")
-    with target_profile(options, run_dir) as profile:
+    with target_profile(options, loaded) as profile, tempfile.TemporaryDirectory(prefix="smlite-run-") as private:
         if options.certify:
             check_certify(options, profile)
-        profile_path = profile.save_json(run_dir / "profile.json")
         target_info = describe_target(profile)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        # for the suite's process, with its secrets: kept out of the report folder (results.json masks them)
+        profile_path = profile.save_json(Path(private) / "profile.json")
         results_path = run_dir / "scenarios.json"
         command = pytest_command(options, profile_path, results_path, seed)
         env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -118,7 +140,7 @@ def run(options: RunOptions) -> tuple[int, R.RunResults | None, Path]:
     collected = json.loads(results_path.read_text(encoding="utf-8"))
     finished_at = dt.datetime.now(dt.timezone.utc)
     run_info = R.RunInfo(
-        id=run_id, target=target_info | {"profile": profile.public_dict()}, harness_version=__version__,
+        id=run_id, target=target_info | profile_record(options, profile, digest), harness_version=__version__,
         source_document={"id": SOURCE_DOCUMENT_ID, "title": source.SOURCE_TITLE}, seed=seed,
         started_at=started_at.isoformat(timespec="seconds"), finished_at=finished_at.isoformat(timespec="seconds"),
         duration_s=round((finished_at - started_at).total_seconds(), 2), host=platform.node(),
@@ -140,6 +162,9 @@ def describe_target(profile: TargetProfile) -> dict:
     driver = load_driver(profile)
     try:
         described = driver.describe()
+    except OSError as exc:  # a driver on plain sockets
+        raise HarnessError("Target unreachable", f"{profile.driver}: {exc}",
+                           f"try `smlite target check {profile.source_path or 'PROFILE'}`") from None
     finally:
         driver.close()
     return {"name": described.get("name", profile.name), "version": described.get("version", profile.version),
@@ -170,6 +195,11 @@ def summary(results: R.RunResults) -> str:
         lines.append(f"  {scenario.status.upper()}: {scenario.name}")
     not_applicable = [s for s in results.scenarios if s.status == R.NOT_APPLICABLE]
     if not_applicable:
-        lines.append(f"  not applicable ({len(not_applicable)}): "
-                     + "; ".join(s.name for s in not_applicable[:10]) + (" …" if len(not_applicable) > 10 else ""))
+        lines.append(f"  not applicable ({len(not_applicable)}):")
+        for scenario in not_applicable:
+            reason = scenario.message.removeprefix("not applicable: ")
+            lines.append(f"    n/a  {scenario.name}" + (f"  ({reason})" if reason else ""))
+    if results.run.certify:
+        lines.append(f"  certification run: profile {results.run.target.get('profile')}, "
+                     f"suite version {results.run.harness_version}")
     return "\n".join(lines)

@@ -16,7 +16,8 @@ Owns:
   (another process) can ``read_state()`` and ``probe()`` each URL; tests pass
   their own ``state_path`` or none, never clobbering a user's sandbox.
 * ``cmd_up`` / ``cmd_status``: the CLI commands (args: ``domains``,
-  ``variant``, ``run_dir``).
+  ``variant``, ``run_dir``; optional ``mailpit_only``, ``gateway_settings``,
+  a GatewaySettings, and ``on_ready(sandbox)``, called once everything answers).
 
 The TOML is written by hand (``_toml``): only strings, numbers, booleans and
 lists of those are needed, and the standard library reads TOML but cannot
@@ -308,11 +309,14 @@ def cmd_up(args: Any) -> int:
     domains = getattr(args, "domains", None)
     if isinstance(domains, str):
         domains = [d.strip() for d in domains.split(",") if d.strip()]
-    settings = GatewaySettings(variant=getattr(args, "variant", None) or "")
+    settings = getattr(args, "gateway_settings", None) or GatewaySettings()  # --gateway-config
+    if getattr(args, "variant", None):
+        settings.variant = args.variant
     if domains:
         settings.internal_domains = list(domains)
     stop = threading.Event()
-    with Sandbox(getattr(args, "run_dir", None), settings, state_path=state_path) as sandbox:
+    with Sandbox(getattr(args, "run_dir", None), settings, state_path=state_path,
+                 with_gateway=not getattr(args, "mailpit_only", False)) as sandbox:
         previous = {sig: signal.signal(sig, lambda *_: stop.set())
                     for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
@@ -320,6 +324,8 @@ def cmd_up(args: Any) -> int:
             for key, value in sandbox.info().items():
                 shown = f"{value[0]}:{value[1]}" if isinstance(value, tuple) else value
                 print(f"  {key:<16} {shown}")
+            if getattr(args, "on_ready", None):  # e.g. --write-profile
+                args.on_ready(sandbox)
             print("Ctrl-C to stop", flush=True)
             while not stop.wait(1.0):
                 for child in sandbox.dead_processes():

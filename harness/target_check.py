@@ -1,85 +1,145 @@
 """`smlite target check PROFILE`: validate a profile, then probe its target, one line per item.
 
-Probes: the driver loads; the target answers its health check; the
-Administration Console lists definitions; Mailpit answers; a test message sent
-through the target reaches the sandbox's Mailpit. Exit 0 all good, 1 the target
-answered but something is wrong, 2 the profile is bad or nothing answers.
+Items, in order: the profile validates; its driver loads; the target answers
+its health check (reachable); the Administration Console lists exactly All
+and External; the MPP answers; the sandbox Mailpit answers; a plain test
+message submitted to the target reaches the sandbox's Mailpit. Probes are
+independent where they can be, so a profile pointing at nothing gets one
+line per failed probe. Exit 0 all good; 1 the target answered but something
+is wrong; 2 the profile is bad or something does not answer.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any, Callable
 
 from harness.drivers import load_driver
 from harness.drivers.base import Outgoing
-from harness.errors import SmliteError
-from harness.mailbox import MailpitClient
+from harness.errors import SmliteError, UsageError
+from harness.mailbox import MailpitClient, WaitTimeout
 from harness.profile import load
 
-OK, WRONG, UNREACHABLE = "ok", "wrong", "unreachable"
+OK, WRONG, UNREACHABLE, INVALID, SKIPPED = "ok", "wrong", "unreachable", "invalid", "skipped"
+Line = tuple[str, str, str]  # state, item, detail
+
+_CAUSES = (  # the root cause a requests/socket error chain buries, in words
+    (re.compile(r"Connection refused|Errno 111"), "connection refused"),
+    (re.compile(r"timed out|Timeout", re.I), "timed out"),
+    (re.compile(r"Name or service not known|nodename nor servname|getaddrinfo failed|Errno -[23]"),
+     "host name not found"),
+    (re.compile(r"No route to host|Network is unreachable"), "no route to host"),
+    (re.compile(r"Connection reset|RemoteDisconnected|Connection aborted"), "connection reset"),
+)
 
 
-def probe(name: str, check: Callable[[], str], lines: list[tuple[str, str, str]]) -> str:
+def short(exc: BaseException) -> str:
+    """One line: what was tried, and the root cause in words."""
+    if isinstance(exc, SmliteError):
+        text, observed = exc.title + (f": {exc.message}" if exc.message else ""), str(exc.observed or "")
+    else:
+        text, observed = type(exc).__name__, str(exc)
+    cause = next((words for pattern, words in _CAUSES if pattern.search(observed)), None)
+    if cause is None and observed:
+        cause = observed.replace("\n", " ")[:160]
+    return f"{text} — {cause}" if cause else text
+
+
+def probe(item: str, check: Callable[[], str], lines: list[Line]) -> str:
     try:
-        detail = check()
-        lines.append((OK, name, detail))
-        return OK
+        lines.append((OK, item, check()))
+    except (WaitTimeout, UsageError) as exc:
+        lines.append((WRONG, item, short(exc)))
     except SmliteError as exc:
-        state = UNREACHABLE if "unreachable" in exc.title.lower() else WRONG
-        lines.append((state, name, str(exc).replace("\n", " ")))
-    except (OSError, ValueError, KeyError) as exc:
-        lines.append((UNREACHABLE, name, f"{type(exc).__name__}: {exc}"))
+        unreachable = any(w in exc.title.lower() for w in ("unreachable", "no answer", "cannot connect"))
+        lines.append((UNREACHABLE if unreachable else WRONG, item, short(exc)))
+    except OSError as exc:  # a driver on plain sockets/urllib: connection refused, timeout...
+        lines.append((UNREACHABLE, item, short(exc)))
+    except (ValueError, KeyError, TypeError, AttributeError, NotImplementedError) as exc:
+        lines.append((WRONG, item, f"{type(exc).__name__}: {exc}"))
     return lines[-1][0]
 
 
-def check_profile(path: str) -> tuple[int, list[tuple[str, str, str]]]:
-    profile = load(path)  # UsageError → exit 2 via the CLI
-    lines: list[tuple[str, str, str]] = [(OK, "profile", f"{profile.name} {profile.version}, driver "
-                                         f"{profile.driver}, capabilities {', '.join(profile.capabilities)}")]
-    driver = load_driver(profile)
-    mailpit = MailpitClient(profile.mailpit.get("api", "")) if profile.mailpit.get("api") else None
+def check_profile(path: str) -> tuple[int, list[Line]]:
+    try:
+        profile = load(path)
+    except UsageError as exc:
+        return 2, [(INVALID, "profile", str(exc).replace("\n", " "))]
+    lines: list[Line] = [(OK, "profile", f"{profile.name} {profile.version}".strip()
+                          + f"; internal domains {', '.join(profile.internal_domains)}")]
+    try:
+        driver = load_driver(profile)
+    except UsageError as exc:
+        return 2, lines + [(INVALID, "driver", str(exc).replace("\n", " "))]
+    lines.append((OK, "driver", f"{profile.driver}; capabilities {', '.join(sorted(driver.capabilities))}"))
+    mailpit = MailpitClient(profile.mailpit["api"], timeout_s=5.0)
+    internal, external = profile.internal_domains[0], profile.external_domains[0]
 
-    def health() -> str:
+    def reachable() -> str:
         described = driver.describe()
-        return f"{described.get('name')} {described.get('version')}"
+        return f"answers as {described.get('name')} {described.get('version')}".strip()
 
     def definitions() -> str:
         answer = driver.list_definitions()
-        if answer.status != 200:
+        if answer.status != 200 or not isinstance(answer.body, dict):
             raise SmliteError("definitions not listed", f"status {answer.status}", answer.text[:200])
         names = [d.get("name") for d in answer.body.get("definitions", [])]
-        if sorted(names) != ["All", "External"]:
-            raise SmliteError("wrong definitions", "expected exactly All, External", names)
-        return ", ".join(names)
+        if sorted(map(str, names)) != ["All", "External"]:
+            raise SmliteError("wrong definitions", f"expected exactly All, External, got {names}")
+        return "All, External"
+
+    def mpp() -> str:
+        items = driver.mpp_view(f"smlite-check-{secrets.token_hex(3)}@{internal}")
+        return f"MPP view of a new internal user answers ({len(items)} item(s))"
 
     def mailpit_up() -> str:
-        if mailpit is None:
-            raise SmliteError("no [mailpit] api in the profile")
-        return f"{mailpit.count()} message(s) held"
+        return f"{profile.mailpit['api']} answers ({mailpit.count()} message(s) held)"
 
     def relay() -> str:
-        address = f"smlite-check-{secrets.token_hex(4)}@{profile.external_domains[0]}"
-        sender = f"smlite-check@{profile.internal_domains[0]}"
-        answer = driver.send("outlook", None, Outgoing(sender, [address], "smlite target check", "probe"))
+        address = f"smlite-check-{secrets.token_hex(4)}@{external}"
+        answer = driver.send("outlook", None, Outgoing(f"smlite-check@{internal}", [address],
+                                                       "smlite target check", "probe"))
         if not answer.ok:
             raise SmliteError("test message refused", f"{answer.status} {answer.text[:200]}")
-        found = mailpit.wait_for_messages(address, count=1, deadline_s=profile.delivery_timeout_s)
-        return f"delivered to Mailpit as {found[0].id}"
+        if mailpit_state != OK:
+            raise SmliteError("test message accepted but not followed",
+                              "the sandbox Mailpit does not answer, so its arrival cannot be checked")
+        try:
+            found = mailpit.wait_for_messages(address, count=1, deadline_s=profile.delivery_timeout_s)
+        except WaitTimeout:
+            where = profile.mailpit.get("smtp", "the sandbox Mailpit's SMTP")
+            raise SmliteError("test message never reached the sandbox Mailpit",
+                              f"not there within {profile.delivery_timeout_s:.0f}s: does the target relay "
+                              f"the mail it delivers to {where}?") from None
+        return f"a plain message to {address} arrived in Mailpit as {found[0].id}"
 
-    reachable = probe("target health", health, lines) == OK
-    if "admin-console" in driver.capabilities:
+    capabilities = driver.capabilities
+    probe("target reachable", reachable, lines)
+    if "admin-console" in capabilities:
         probe("definitions listed", definitions, lines)
-    mailpit_ok = probe("sandbox Mailpit", mailpit_up, lines) == OK
-    if reachable and mailpit_ok and "smtp-submission" in driver.capabilities:
+    if "mpp" in capabilities:
+        probe("MPP answers", mpp, lines)
+    mailpit_state = probe("sandbox Mailpit", mailpit_up, lines)
+    if "smtp-submission" in capabilities:
         probe("test message relayed to the sandbox", relay, lines)
+    else:
+        lines.append((SKIPPED, "test message relayed to the sandbox", "the profile does not declare smtp-submission"))
     driver.close()
     states = {state for state, _, _ in lines}
-    return (2 if UNREACHABLE in states else 1 if WRONG in states else 0), lines
+    return (2 if states & {UNREACHABLE, INVALID} else 1 if WRONG in states else 0), lines
+
+
+def format_line(state: str, item: str, detail: str) -> str:
+    mark = "✓" if state == OK else "-" if state == SKIPPED else "✗"
+    return f"{mark} {item:<38} {state:<12} {detail}"
 
 
 def main(args: Any) -> int:
     code, lines = check_profile(args.profile)
-    for state, name, detail in lines:
-        print(f"{'✓' if state == OK else '✗'} {name:<38} {state:<12} {detail}")
+    for line in lines:
+        print(format_line(*line))
+    verdict = {0: "target check passed", 1: "target check: the target answered, but see ✗ above",
+               2: "target check failed: fix the items marked ✗"}[code]
+    print(verdict)
     return code

@@ -64,6 +64,8 @@ class Driver(ABC):
 
     #: the capabilities this driver can implement at all; a profile may declare fewer.
     supported: frozenset[str] = frozenset()
+    #: optional, for people and error messages: the ``[target]`` keys the driver reads, and what each means.
+    settings_keys: dict[str, str] = {}
 
     def __init__(self, profile: TargetProfile):
         self.profile = profile
@@ -82,45 +84,69 @@ class Driver(ABC):
     def send(self, application: str, definition: str | None, message: Outgoing) -> Response:
         """Send ``message`` securely from ``application`` (slug) with ``definition``.
 
-        ``definition=None`` sends an ordinary, non-secure message (the suite uses
-        one as a barrier to prove that nothing else arrived before it).
+        ``application`` is ``outlook`` or ``mac`` (capability smtp-submission) or
+        ``mpp`` (capability mpp); ``definition`` is whatever the scenario names
+        (``All``, ``External``, or an unknown one that must be refused).
+        ``definition=None`` sends an ordinary, non-secure message from
+        ``outlook`` (the suite uses one as a barrier to prove that nothing else
+        arrived before it, and ``smlite target check`` to probe the relay).
 
         For the SM Portal the message is a reply: use ``portal_reply`` instead.
-        A refusal is a Response with a 4xx/5xx status, not an exception.
+        A refusal is a Response with a 4xx/5xx status (or SMTP 5xx) and the
+        target's explanation in ``text``, not an exception.
         """
 
     # -- SM Portal ---------------------------------------------------------
     @abstractmethod
-    def portal_open(self, link: str) -> Response: ...
+    def portal_open(self, link: str) -> Response:
+        """Open the message behind ``link`` (a portal link found in a delivered mail or MPP item).
+
+        200 with ``body`` a dict: ``subject``, ``text``, ``html``, ``permissions``
+        (``{"print": bool, "reply": bool, "reply_all": bool}``) and ``expires_at``
+        (None: never expires). A dead or unknown link: a 4xx status.
+        """
 
     @abstractmethod
-    def portal_reply(self, link: str, text: str, reply_all: bool = False) -> Response: ...
+    def portal_reply(self, link: str, text: str, reply_all: bool = False) -> Response:
+        """Reply (or reply all) to the message behind ``link``, as its recipient; 2xx when accepted."""
 
     @abstractmethod
-    def portal_print(self, link: str) -> Response: ...
+    def portal_print(self, link: str) -> Response:
+        """Try to print the message behind ``link``; the source requires a 4xx refusal."""
 
     def portal_index(self, recipient: str) -> list[dict[str, Any]]:
+        """Capability sm-portal-index: what the SM Portal holds for ``recipient``, dicts with ``subject``."""
         raise NotImplementedError
 
     # -- MPP ---------------------------------------------------------------
     def mpp_view(self, user: str) -> list[dict[str, Any]]:
-        """The user's MPP items: dicts with subject, text, html, headers, portal_url."""
+        """Capability mpp: the internal ``user``'s MPP items, oldest first: dicts with ``id``
+        (stable), ``subject``, ``text``, ``html``, ``headers`` (name → value), ``received_at``
+        (ISO-8601) and ``portal_url`` (None when the item has no portal link)."""
         raise NotImplementedError
 
     # -- Administration Console ----------------------------------------------
     def list_definitions(self) -> Response:
+        """Capability admin-console: 200 with ``body`` ``{"definitions": [{"name", "description",
+        "attributes": [{"name", "value"}, ...]}, ...]}``, names and values verbatim."""
         raise NotImplementedError
 
     def change_definition(self, action: str, name: str, body: dict[str, Any]) -> Response:
-        """``action`` is create, change or delete."""
+        """Capability admin-console: try to ``create``, ``change`` or ``delete`` a definition
+        (``body``: name and attributes, or the attributes to change); the source requires a 4xx refusal."""
         raise NotImplementedError
 
     # -- clock ---------------------------------------------------------------
     def advance_clock(self, days: int) -> Response:
+        """Capability clock: move the target's clock ``days`` forward; 2xx when done."""
         raise NotImplementedError
 
     def describe(self) -> dict[str, Any]:
-        """Name and version as the target reports them (health endpoint or profile)."""
+        """Name and version as the target reports them (health endpoint or profile).
+
+        Called before the suite starts and by ``smlite target check`` as the
+        reachability probe: raise ``HarnessError("Target unreachable", ...)`` (or
+        let an ``OSError`` through) when the target does not answer."""
         return {"name": self.profile.name, "version": self.profile.version}
 
     def close(self) -> None:

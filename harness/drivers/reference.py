@@ -34,16 +34,37 @@ def _host_port(value: str, what: str) -> tuple[str, int]:
 class ReferenceDriver(Driver):
     supported = _ALL
 
+    #: the [target] keys this driver reads (docs/vendors.md, "The profile")
+    settings_keys = {
+        "http": "base URL of the HTTP API (MPP, SM Portal, Administration Console, /healthz), e.g. http://host:8080",
+        "smtp": "host:port of the SMTP submission endpoint (needed with smtp-submission)",
+        "admin_token": "Administration Console bearer token (needed with mpp, admin-console, clock, sm-portal-index)",
+        "timeout_s": "seconds to wait for one HTTP or SMTP answer (default 10)",
+    }
+
     def __init__(self, profile: TargetProfile):
         super().__init__(profile)
         settings = profile.target
-        for key in ("smtp", "http"):
-            if not settings.get(key):
-                raise UsageError("Bad target profile", f"[target] needs '{key}' for the reference driver")
-        self.smtp_host, self.smtp_port = _host_port(settings["smtp"], "smtp")
+        unknown = sorted(set(settings) - set(self.settings_keys))
+        if unknown:
+            raise UsageError("Bad target profile", f"[target] has unknown keys {', '.join(unknown)} for the "
+                             f"reference driver; known: {', '.join(self.settings_keys)}")
+        needs_token = sorted({"mpp", "admin-console", "clock", "sm-portal-index"} & set(profile.capabilities))
+        wanted = {"http": True, "smtp": "smtp-submission" in profile.capabilities, "admin_token": bool(needs_token)}
+        for key, needed in wanted.items():
+            if needed and not (isinstance(settings.get(key), str) and settings[key].strip()):
+                why = f" (capabilities {', '.join(needs_token)} use the admin API)" if key == "admin_token" else ""
+                raise UsageError("Bad target profile", f"[target] needs '{key}' for the reference driver{why}: "
+                                 f"{self.settings_keys[key]}")
+        self.smtp_host, self.smtp_port = _host_port(settings["smtp"], "smtp") if settings.get("smtp") else ("", 0)
         self.base_url = str(settings["http"]).rstrip("/")
+        if not self.base_url.startswith(("http://", "https://")):
+            raise UsageError("Bad target profile", f"target.http must be an http(s) URL, got {settings['http']!r}")
         self.admin_token = str(settings.get("admin_token", ""))
-        self.timeout = float(settings.get("timeout_s", 10))
+        timeout = settings.get("timeout_s", 10)
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise UsageError("Bad target profile", f"target.timeout_s must be a positive number, got {timeout!r}")
+        self.timeout = float(timeout)
         self.session = requests.Session()
         self._mpp_sessions: dict[str, str] = {}
 
@@ -67,6 +88,8 @@ class ReferenceDriver(Driver):
         return Response(answer.status_code, body, answer.text)
 
     def _smtp(self, envelope_from: str, recipients: list[str], message: EmailMessage) -> Response:
+        if not self.smtp_host:
+            raise UsageError("No SMTP submission endpoint", "the profile's [target] has no 'smtp' (host:port)")
         started = time.perf_counter()
         try:
             with smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=self.timeout) as client:

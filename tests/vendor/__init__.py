@@ -1,0 +1,1 @@
+"""Tests of the vendor path: profiles, drivers, target check, OpenAPI copy, other configurations, certification."""
