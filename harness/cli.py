@@ -132,10 +132,9 @@ def _sandbox_up(args: argparse.Namespace) -> int:
         args.gateway_settings = sandbox.GatewaySettings.from_mapping(settings)
     if args.write_profile:
         def write_profile(running: sandbox.Sandbox) -> None:
-            info, settings = running.info(), running.settings
+            info = running.info()
             if info["gateway_http"]:
-                gateway = {**settings.extra, "test_clock": settings.test_clock}
-                written = profile.from_sandbox(info, gateway=gateway)
+                written = profile.from_sandbox(info)
                 text = profile.to_toml(written, PROFILE_COMMENT)
             else:
                 text = profile.to_toml(profile.starter_profile(info), STARTER_COMMENT)

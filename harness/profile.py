@@ -255,7 +255,7 @@ def from_sandbox(info: dict[str, Any], name: str = "smlite reference gateway",
     was started with the extra settings ``gateway`` (banner, notification subject...)."""
     from harness import __version__
 
-    gateway = gateway or {}
+    gateway = gateway if gateway is not None else info.get("gateway_settings") or {}
     variant = info.get("variant") or ""
     name = gateway.get("name") or name
     capabilities = [c for c in CAPABILITIES if c != "clock" or gateway.get("test_clock", True)]

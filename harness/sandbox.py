@@ -192,6 +192,7 @@ class Sandbox:
             "admin_token": self.settings.admin_token,
             "internal_domains": list(self.settings.internal_domains),
             "variant": self.settings.variant,
+            "gateway_settings": {**self.settings.extra, "test_clock": self.settings.test_clock},
             "run_dir": str(self.run_dir),
             "pids": {"mailpit": mp.pid, "gateway": self.gateway.pid if self.gateway else None},
         }
