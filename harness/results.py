@@ -118,9 +118,12 @@ class RunResults:
             return "Not conformant"
         if counts[HARNESS_ERROR] or not self.scenarios:
             return "Incomplete"
+        verdict = "Conformant"
         if counts[NOT_APPLICABLE]:
-            return f"Conformant (partial: {counts[NOT_APPLICABLE]} not applicable)"
-        return "Conformant"
+            verdict += f" (partial: {counts[NOT_APPLICABLE]} not applicable)"
+        if self.run.selection:
+            verdict += f" — only the scenarios matching -k {self.run.selection!r}"
+        return verdict
 
     def exit_code(self) -> int:
         """0 every required scenario passed; 1 any failed; 2 harness errors."""

@@ -138,6 +138,7 @@ def run(options: RunOptions) -> tuple[int, R.RunResults | None, Path]:
         raise HarnessError("The suite did not run", f"pytest exited {completed.returncode} without results "
                            f"(command: {' '.join(command)})")
     collected = json.loads(results_path.read_text(encoding="utf-8"))
+    results_path.unlink()  # the plugin's raw hand-over; results.json is the documented form
     finished_at = dt.datetime.now(dt.timezone.utc)
     run_info = R.RunInfo(
         id=run_id, target=target_info | profile_record(options, profile, digest), harness_version=__version__,
