@@ -1,7 +1,7 @@
 """Pydantic models of the HTTP API: request bodies (validated, 422 on failure)
 and response shapes (used for the served OpenAPI document only; handlers
 return plain dicts). Owns the input rules: valid mailboxes, at least one
-recipient, safe extra headers.
+recipient, safe extra headers, text that is valid Unicode.
 """
 
 from __future__ import annotations
@@ -19,6 +19,16 @@ RESERVED_HEADERS = {
     "from", "to", "cc", "bcc", "subject", "date", "message-id", "mime-version", "sender",
     "in-reply-to", "references", "content-type", "content-transfer-encoding", "content-disposition",
 }
+
+
+def _unicode(value: str | None, what: str) -> str | None:
+    """Text that can be written out as UTF-8 (JSON lets lone surrogates like \\udcff through)."""
+    if value is not None:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"{what} is not valid Unicode text (it holds a lone surrogate)") from None
+    return value
 
 
 def _mailboxes(values: list[str]) -> list[str]:
@@ -50,10 +60,16 @@ class MppSend(BaseModel):
     def _valid(cls, v: list[str]) -> list[str]:
         return _mailboxes(v)
 
+    @field_validator("subject", "text", "html")
+    @classmethod
+    def _text(cls, v: str | None, info) -> str | None:
+        return _unicode(v, info.field_name)
+
     @field_validator("headers")
     @classmethod
     def _headers(cls, v: dict[str, str]) -> dict[str, str]:
         for name, value in v.items():
+            _unicode(value, f"header {name!r}")
             if not _HEADER_NAME.match(name):
                 raise ValueError(f"{name!r} is not a header field name")
             if name.lower() in RESERVED_HEADERS or name.lower().startswith("content-"):
@@ -72,6 +88,11 @@ class MppSend(BaseModel):
 class Reply(BaseModel):
     text: str
     html: Optional[str] = None
+
+    @field_validator("text", "html")
+    @classmethod
+    def _text(cls, v: str | None, info) -> str | None:
+        return _unicode(v, info.field_name)
 
 
 class MppSessionCreate(BaseModel):

@@ -2,16 +2,19 @@
 
 Owns ``Clock``. The offset only moves through ``advance`` (the admin endpoint
 ``POST /admin/api/clock``, allowed only with ``test_clock = true``); it is kept
-in the store so it survives a restart. Delivery retries use real time, never
-this clock.
+in the store so it survives a restart, and is bounded (``MAX_OFFSET_DAYS``) so
+no request can push the dates past what ``datetime`` holds. Delivery retries
+use real time, never this clock.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from datetime import datetime, timedelta, timezone
 
 OFFSET_KEY = "clock_offset_seconds"
+MAX_OFFSET_DAYS = 36500  # a century: far beyond any expiry, far below datetime's year 9999
 
 
 def iso(dt: datetime) -> str:
@@ -28,15 +31,28 @@ class Clock:
         self._store = store
         self.controllable = controllable
         self._lock = threading.Lock()
-        self._offset = float(store.get_setting(OFFSET_KEY) or 0.0)
+        try:
+            offset = float(store.get_setting(OFFSET_KEY) or 0.0)
+        except ValueError:
+            offset = 0.0
+        self._offset = offset if _usable(offset) else 0.0
 
     def now(self) -> datetime:
         return datetime.now(timezone.utc) + timedelta(seconds=self._offset)
 
     def advance(self, days: float) -> datetime:
+        """Move forward by `days`; ValueError (nothing changes) past MAX_OFFSET_DAYS in total."""
         if not self.controllable:
             raise PermissionError("clock control is disabled")
         with self._lock:
-            self._offset += days * 86400.0
-            self._store.set_setting(OFFSET_KEY, repr(self._offset))
+            offset = self._offset + days * 86400.0
+            if not _usable(offset):
+                raise ValueError(f"the clock can move at most {MAX_OFFSET_DAYS} days ahead in total")
+            self._store.set_setting(OFFSET_KEY, repr(offset))
+            self._offset = offset
         return self.now()
+
+
+def _usable(offset_s: float) -> bool:
+    """An offset that keeps every date the gateway computes (now, + 30 days expiry) representable."""
+    return math.isfinite(offset_s) and 0 <= offset_s <= MAX_OFFSET_DAYS * 86400.0

@@ -22,6 +22,8 @@ from email.parser import BytesParser
 from email.utils import format_datetime, getaddresses
 
 STRIP_ALWAYS = ("disposition-notification-to", "return-receipt-to")
+MAX_MIME_DEPTH = 50  # real mail nests a few levels; the email package recurses per level
+_CONTROLS = {c: " " for c in [*range(0x20), 0x7F]}
 _BODY_TAG_S = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
 _STRUCTURE_DEFECTS = {
     errors.NoBoundaryInMultipartDefect: "a multipart without a boundary parameter",
@@ -39,13 +41,31 @@ def is_sm_header(name: str) -> bool:
     return name.lower().startswith("x-sm-")
 
 
+def mime_depth(msg: EmailMessage) -> int:
+    """How deeply multiparts nest (a single-part message is 1), counted without recursion."""
+    deepest, stack = 0, [(msg, 1)]
+    while stack:
+        part, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if part.is_multipart():
+            stack.extend((sub, depth + 1) for sub in part.get_payload())
+    return deepest
+
+
 def malformed_reason(msg: EmailMessage) -> str | None:
     """Why a message cannot be processed, or None if it is usable."""
     if not list(msg.keys()):
         return "no header block"
     if any(isinstance(d, errors.MissingHeaderBodySeparatorDefect) for d in msg.defects):
         return "a line in the header block is not a header field"
+    if mime_depth(msg) > MAX_MIME_DEPTH:
+        return f"MIME parts nested more than {MAX_MIME_DEPTH} levels deep"
     for part in msg.walk():
+        for name in set(part.keys()):
+            try:
+                [str(v) for v in part.get_all(name, [])]
+            except Exception as exc:  # noqa: BLE001 - the email package's parser has its own bugs
+                return f"the {reply_text(name)} header cannot be parsed ({type(exc).__name__})"
         for defect in part.defects:
             for kind, reason in _STRUCTURE_DEFECTS.items():
                 if isinstance(defect, kind):
@@ -60,8 +80,14 @@ def malformed_reason(msg: EmailMessage) -> str | None:
 
 
 def header_text(value) -> str:
-    """A header value as one line of text."""
-    return " ".join(str(value or "").split())
+    """A header value as one line of text (control characters count as white space)."""
+    return " ".join(str(value or "").translate(_CONTROLS).split())
+
+
+def reply_text(value, limit: int = 80) -> str:
+    """A header value fit to quote in an SMTP reply: one line of printable ASCII, at most `limit` characters."""
+    text = "".join(c if " " <= c <= "~" else "?" for c in header_text(value))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def addresses(msg: EmailMessage, name: str) -> list[str]:
@@ -167,11 +193,28 @@ def banner_html(doc: str, banner_text: str, link: str | None) -> str:
     return div + doc
 
 
+def _clean_headers(msg: EmailMessage) -> None:
+    """Header values whose decoded text holds CR, LF or other control characters (an RFC 2231
+    filename*=...%0D%0ABcc:... does) are rewritten with spaces: the email package would write
+    them back raw and so inject header fields into what the gateway sends."""
+    for part in msg.walk():
+        for name in {k for k, v in part.items() if str(v) != str(v).translate(_CONTROLS)}:
+            values = [str(v).translate(_CONTROLS) for v in part.get_all(name)]
+            del part[name]
+            for value in values:
+                part[name] = value
+
+
+def _header_names(msg: EmailMessage) -> list[list[str]]:
+    return [sorted(k.lower() for k in part.keys()) for part in msg.walk()]
+
+
 def with_banner(raw: bytes, banner_text: str, link: str | None) -> bytes:
     """The original with the banner on top of each inline text part; attachments untouched."""
     msg = parse(raw)
     for name in {k for k in msg.keys() if k.lower() in STRIP_ALWAYS or is_sm_header(k)}:
         del msg[name]
+    _clean_headers(msg)
     for part in msg.walk():
         if part.is_multipart() or part.is_attachment() or part.get_content_maintype() != "text":
             continue
@@ -180,15 +223,29 @@ def with_banner(raw: bytes, banner_text: str, link: str | None) -> bytes:
             _replace_text(part, banner_plain(part.get_content(), banner_text, link))
         elif subtype == "html":
             _replace_text(part, banner_html(part.get_content(), banner_text, link))
-    return to_bytes(msg)
+    out = to_bytes(msg)
+    if _header_names(parse(out)) != _header_names(msg):  # never send a header field nobody wrote
+        raise ValueError("rebuilding the message would change its header fields")
+    return out
 
 
 # -- notification --------------------------------------------------------------
+def without_banner(text: str, banner_text: str) -> str:
+    """`text` with every occurrence of the banner text (any case, any white space) replaced by '[...]'."""
+    words = banner_text.split()
+    if not words:
+        return text
+    pattern = r"\s*".join(re.escape(w) for w in words)
+    return re.sub(pattern, "[...]", text, flags=re.IGNORECASE)
+
+
 def notification(original: EmailMessage, *, sender: str, recipient: str, link: str, cfg,
                  now: datetime, variant: str = "") -> bytes:
     """The notification: a new message holding the recipient's portal link, never the body."""
     subject = header_text(original.get("Subject", ""))
     values = {"sender": sender, "subject": subject, "link": link}
+    # the banner text marks an email with banner: never let a subject carry it into a notification's text
+    text_values = {**values, "subject": without_banner(subject, cfg.banner_text)}
     msg = EmailMessage(policy=policy.default)
     local, _, domain = cfg.sender_address().partition("@")
     msg["From"] = Address("Secure Messaging", local, domain)
@@ -201,7 +258,7 @@ def notification(original: EmailMessage, *, sender: str, recipient: str, link: s
     for name in ("In-Reply-To", "References"):
         if original.get(name):
             msg[name] = header_text(original[name])
-    text = cfg.notification_text.format(**values)
+    text = cfg.notification_text.format(**text_values)
     if variant == "notification-with-body":
         text += "\n---- Original message ----\n" + body_text(original)
     msg.set_content(text, cte=None if text.isascii() else "quoted-printable")

@@ -3,14 +3,17 @@
 Owns ``create_app(config, store, gateway, catalogue, clock)``: every route of
 docs/contract.md, authentication (admin bearer/basic, MPP session bearer or
 cookie), the JSON error shape for every error (HTTPException, validation,
-unknown routes) and the HTML pages (jinja2, autoescape on). The use cases
-themselves live in ``service.Gateway``; routes only translate.
+unknown routes; 503 storage_unavailable when the database cannot commit, 500
+internal_error for anything unexpected) and the HTML pages (jinja2, autoescape
+on). The use cases themselves live in ``service.Gateway``; routes only
+translate.
 """
 
 from __future__ import annotations
 
 import base64
 import hmac
+import logging
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -28,6 +31,7 @@ from . import __version__
 from . import api_models as m
 from .clock import iso
 from .service import GatewayError
+from .store import StorageError
 
 ERR = {"model": m.Error}
 STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -39,6 +43,7 @@ HTML_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
+log = logging.getLogger("smlite.gateway")
 IMMUTABLE = ("definitions_immutable", "Secure Messaging Lite definitions cannot be created, changed or deleted")
 
 
@@ -82,6 +87,18 @@ def create_app(config, store, gateway, catalogue, clock) -> FastAPI:
         if exc.status_code == 404:
             message = "no such resource"
         return error_response(request, exc.status_code, code, message, getattr(exc, "headers", None))
+
+    @app.exception_handler(StorageError)
+    async def _storage_error(request: Request, exc: StorageError):
+        log.error("storage unavailable, refused %s %s: %s", request.method, request.url.path, exc)
+        return error_response(request, 503, "storage_unavailable",
+                              "the gateway cannot store anything right now; nothing was accepted, try again later",
+                              {"Retry-After": "5"})
+
+    @app.exception_handler(Exception)
+    async def _internal_error(request: Request, exc: Exception):
+        log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
+        return error_response(request, 500, "internal_error", "internal error; nothing was accepted")
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
@@ -185,7 +202,10 @@ def create_app(config, store, gateway, catalogue, clock) -> FastAPI:
     def advance_clock(body: m.ClockAdvance):
         if not clock.controllable:
             raise GatewayError(404, "clock_control_disabled", "start the gateway with test_clock = true")
-        return {"now": iso(clock.advance(body.advance_days))}
+        try:
+            return {"now": iso(clock.advance(body.advance_days))}
+        except ValueError as exc:
+            raise GatewayError(422, "invalid_request", f"advance_days: {exc}") from None
 
     @app.get("/admin", response_class=HTMLResponse)
     def admin_page():

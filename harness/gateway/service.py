@@ -15,6 +15,7 @@ import json
 import logging
 import secrets
 from datetime import timedelta
+from email import errors as email_errors
 from email.message import EmailMessage
 
 from . import composer, policy
@@ -23,6 +24,8 @@ from .clock import iso, parse_iso
 log = logging.getLogger("smlite.gateway")
 
 NEVER = "Never Expire"
+# what the email package raises on content it cannot take apart or rebuild
+CONTENT_ERRORS = (LookupError, ValueError, IndexError, UnicodeError, email_errors.MessageError)
 
 
 class GatewayError(Exception):
@@ -53,7 +56,21 @@ class Gateway:
 
     # -- SMTP --------------------------------------------------------------------
     def submit_smtp(self, mail_from: str, rcpt_tos: list[str], raw: bytes) -> str:
-        """Check and accept one SMTP submission; return the SMTP reply line."""
+        """Check and accept one SMTP submission; return the SMTP reply line.
+
+        A message the email package cannot take apart or rebuild is refused for
+        good (554), never with a 451 that would make the client retry it forever;
+        ``store.StorageError`` passes through (the caller answers 451).
+        """
+        try:
+            return self._submit_smtp(mail_from, rcpt_tos, raw)
+        except RecursionError:
+            return self._refuse(mail_from, "554 5.6.0 Malformed message: MIME parts nested too deeply")
+        except CONTENT_ERRORS as exc:
+            log.warning("cannot process a message from %s", mail_from, exc_info=True)
+            return self._refuse(mail_from, f"554 5.6.0 Malformed message: cannot be processed ({type(exc).__name__})")
+
+    def _submit_smtp(self, mail_from: str, rcpt_tos: list[str], raw: bytes) -> str:
         msg = composer.parse(raw)
         reason = composer.malformed_reason(msg)
         if reason:
@@ -65,7 +82,7 @@ class Gateway:
             if definition is None:
                 return self._refuse(
                     mail_from,
-                    f"554 5.7.0 Unknown Secure Messaging definition '{composer.header_text(raw_def)}':"
+                    f"554 5.7.0 Unknown Secure Messaging definition '{composer.reply_text(raw_def)}':"
                     " Secure Messaging Lite has exactly All, External",
                 )
         raw_app = msg.get("X-SM-Application")
@@ -73,7 +90,7 @@ class Gateway:
         if application is None:
             return self._refuse(
                 mail_from,
-                f"554 5.7.0 Unknown application '{composer.header_text(raw_app)}' for SMTP submission:"
+                f"554 5.7.0 Unknown application '{composer.reply_text(raw_app)}' for SMTP submission:"
                 " use outlook or mac (MPP and SM Portal send over HTTP)",
             )
         if not msg.get("Message-ID"):
@@ -84,8 +101,17 @@ class Gateway:
         return f"250 2.0.0 Queued as <{message_id}>"
 
     def _refuse(self, mail_from: str, reply: str) -> str:
+        reply = "".join(c if " " <= c <= "~" else "?" for c in reply)  # an SMTP reply is ASCII
         log.info("refused message from %s: %s", mail_from, reply)
         return reply
+
+    def _check_size(self, msg: EmailMessage) -> bytes:
+        """The message's bytes; 413 when larger than max_message_bytes (the SMTP limit holds for HTTP too)."""
+        raw = composer.to_bytes(msg)
+        if len(raw) > self.cfg.max_message_bytes:
+            raise GatewayError(413, "too_large", f"Message too big ({len(raw)} bytes; at most "
+                                                 f"{self.cfg.max_message_bytes})")
+        return raw
 
     # -- the fan-out -------------------------------------------------------------
     def accept(self, msg: EmailMessage, raw: bytes, sender: str, recipients: list[str],
@@ -173,7 +199,7 @@ class Gateway:
         mid = composer.new_message_id(self.cfg.internal_domains[0])
         msg = composer.build_original(sender=user, to=to, cc=cc, subject=subject, text=text, html=html,
                                       message_id=mid, now=self.clock.now(), extra_headers=headers)
-        return self.accept(msg, composer.to_bytes(msg), user, recipients, "mpp", canonical)
+        return self.accept(msg, self._check_size(msg), user, recipients, "mpp", canonical)
 
     def mpp_view(self, user: str) -> list[dict]:
         items = []
@@ -257,7 +283,7 @@ class Gateway:
             sender=replier, to=to, cc=cc, subject=subject, text=text, html=html,
             message_id=composer.new_message_id(self.cfg.internal_domains[0]), now=self.clock.now(),
             in_reply_to=parent, references=refs)
-        return self.accept(msg, composer.to_bytes(msg), replier, to + cc, "portal", row["definition"])
+        return self.accept(msg, self._check_size(msg), replier, to + cc, "portal", row["definition"])
 
     def portal_print(self, token: str) -> dict:
         self.portal_row(token)

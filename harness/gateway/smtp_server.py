@@ -5,8 +5,10 @@ gateway's own asyncio loop (no Controller thread). It enforces the SMTP part
 of docs/contract.md: internal MAIL FROM only, at most ``max_recipients``
 RCPT TO, valid mailboxes, the size limit (552 5.3.4) and, at end of DATA, the
 checks and commit done by ``service.Gateway.submit_smtp`` (run in a worker
-thread so SQLite never blocks the loop). aiosmtpd's own fixed replies for the
-size limit and a DATA without RCPT are rewritten to the contract's texts.
+thread so SQLite never blocks the loop); a database that cannot commit gets
+451 4.3.0, so the client keeps the message and retries. aiosmtpd's own fixed
+replies for the size limit and a DATA without RCPT are rewritten to the
+contract's texts.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import socket
 from aiosmtpd.smtp import SMTP
 
 from . import policy
+from .store import StorageError
 
 log = logging.getLogger("smlite.gateway")
 
@@ -69,6 +72,9 @@ class SubmissionHandler:
         try:
             return await loop.run_in_executor(
                 None, self.gateway.submit_smtp, envelope.mail_from, list(envelope.rcpt_tos), raw)
+        except StorageError as exc:
+            log.error("storage unavailable, refused a message from %s: %s", envelope.mail_from, exc)
+            return "451 4.3.0 Storage unavailable, message not accepted; try again later"
         except Exception:  # noqa: BLE001 - an SMTP client must get an answer
             log.exception("internal error while accepting a message from %s", envelope.mail_from)
             return "451 4.3.0 Internal error, message not accepted; try again later"

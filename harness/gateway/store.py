@@ -1,4 +1,4 @@
-"""SQLite persistence of the gateway (WAL mode, one connection behind a lock).
+"""SQLite persistence of the gateway (WAL mode, behind one lock).
 
 Owns the schema and every query: messages (with their raw original bytes),
 per-recipient rows (portal token, mailbox and MPP kinds, deleted flag), MPP
@@ -6,6 +6,12 @@ items, the outbound delivery queue, MPP sessions and small settings (the clock
 offset). Accepting a message is ONE transaction (``accept``); callers answer
 250/202 only after it returns. ``on_commit`` is called after every commit that
 adds outbound rows, so the delivery worker wakes at once.
+
+Reads use one long-lived connection. Each write transaction opens the
+database afresh, so storage that became read-only (or was restored) is noticed
+at the next write instead of being hidden behind file descriptors opened at
+start-up. A write that cannot be committed raises ``StorageError``: the
+caller must refuse (SMTP 451, HTTP 503), never acknowledge.
 """
 
 from __future__ import annotations
@@ -77,16 +83,26 @@ CREATE TABLE IF NOT EXISTS settings (
 """
 
 
+class StorageError(Exception):
+    """The database cannot take a write now (read-only, full, I/O error); nothing was committed."""
+
+
 class Store:
     def __init__(self, path: str, on_commit: Callable[[], None] | None = None) -> None:
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._conn.row_factory = sqlite3.Row
+        self._path = path
+        self._memory = path == ":memory:" or path.startswith("file::memory:")
+        self._conn = self._connect()
         self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.executescript(SCHEMA)
         self.on_commit = on_commit
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None, timeout=30)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
 
     def close(self) -> None:
         with self._lock:
@@ -94,14 +110,40 @@ class Store:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction on a fresh connection (the read connection for :memory:)."""
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            conn = None
             try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
+                conn = self._conn if self._memory else self._connect()
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                self._discard(conn)
+                raise StorageError(f"cannot start a write transaction: {exc}") from exc
+            try:
+                yield conn
+            except BaseException as exc:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                self._discard(conn)
+                if isinstance(exc, sqlite3.Error):
+                    raise StorageError(f"write failed: {exc}") from exc
                 raise
-            self._conn.execute("COMMIT")
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                raise StorageError(f"commit failed: {exc}") from exc
+            finally:
+                self._discard(conn)
+
+    def _discard(self, conn: sqlite3.Connection | None) -> None:
+        if conn is not None and conn is not self._conn:
+            conn.close()
 
     def _query(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
         with self._lock:
