@@ -5,7 +5,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test selfcheck bench hardening sandbox clean
+.PHONY: run test selfcheck bench load hardening sandbox clean
 
 run:            ## the main job: sandbox up, suite against the reference gateway, report in reports/latest/
 	@./scripts/bootstrap
@@ -18,6 +18,18 @@ test:           ## the project's own tests (unit, sandbox, conformance run, brok
 selfcheck:      ## the suite against every broken variant of the reference gateway: the kill rate
 	@./scripts/bootstrap
 	@$(VENV)/bin/smlite selfcheck
+
+bench:          ## speed and scale: suite vs the mail floor, latency, throughput, -n 2, cold start (docs/bench.md)
+	@./scripts/bootstrap
+	@$(PY) -m bench $(ARGS)
+
+load:           ## a bounded load of secure messages against the embedded sandbox (docs/load.md)
+	@./scripts/bootstrap
+	@$(PY) -m harness.load $(ARGS)
+
+hardening:      ## bad input, faults and intruders against the sandbox, counted in a table (docs/hardening.md)
+	@./scripts/bootstrap --browser
+	@$(PY) -m harness.hardening $(ARGS)
 
 sandbox:        ## Mailpit + reference gateway until Ctrl-C
 	@./scripts/bootstrap

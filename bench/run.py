@@ -1,0 +1,234 @@
+"""``python -m bench`` (``make bench``): speed and scale of smlite, in one run.
+
+On one sandbox (real Mailpit + the reference gateway), in this order:
+
+1. sandbox cold start, in fresh processes (bench/coldstart.py);
+2. the suite with ``-n 1`` then ``-n 2``, ``--repeat`` times, alternating
+   (bench/suite.py); the first run also counts what the suite sends;
+3. the floor: as many messages as the suite put into Mailpit, sent straight to
+   Mailpit and each read back (bench/mail.py), ``--repeat`` times;
+4. send→observed latency through the gateway and straight into Mailpit;
+5. Mailpit's ingest rate and the gateway's throughput into Mailpit.
+
+Mailpit is emptied before each suite run and each floor run: its search slows
+down as it fills, and a real ``smlite run`` starts on an empty one.
+
+Times are the best of ``--repeat`` (the machine is shared; every run is kept
+in the JSON). Ratios are taken within this one run. Prints a table and saves
+``bench/results/<stamp>.json``. ``--what-if LIST`` measures proposals before
+anyone makes them: ``nodelay``, ``oneconn``, ``nosync`` patch the gateway
+(bench/whatif_gateway.py); ``mailbox``, ``faker`` patch the suite's process
+(bench/whatif_suite.py); ``noautoload`` (no plugin autoloading: only
+pytest-bdd and xdist) and ``plainassert`` (``--assert=plain``) change the
+suite's pytest options. ``--profile`` adds pyinstrument
+and py-spy profiles (bench/profiling.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import mail, suite
+from bench.table import render
+from harness.profile import from_sandbox
+from harness.sandbox import Sandbox
+
+BENCH = Path(__file__).resolve().parent
+WHAT_IFS = ("nodelay", "oneconn", "nosync", "noautoload", "plainassert", "mailbox", "faker")
+GATEWAY_FIXES = ("nodelay", "oneconn", "nosync")  # applied by bench/whatif_gateway.py
+SUITE_FIXES = ("mailbox", "faker")  # applied by bench/whatif_suite.py
+
+
+def arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=2, help="suite and floor runs each; best is reported (2)")
+    parser.add_argument("--select", metavar="EXPR", help="only these scenarios (pytest -k), e.g. for a quick check")
+    parser.add_argument("--latency-samples", type=int, default=50, metavar="K", help="latency samples (50)")
+    parser.add_argument("--ingest-messages", type=int, default=300, metavar="M", help="messages per rate test (300)")
+    parser.add_argument("--concurrency", type=int, default=4, metavar="C", help="SMTP connections in rate tests (4)")
+    parser.add_argument("--cold-starts", type=int, default=3, metavar="R", help="cold starts measured (3)")
+    parser.add_argument("--what-if", default="", metavar="LIST", help=f"comma list of {', '.join(WHAT_IFS)}")
+    parser.add_argument("--profile", action="store_true", help="also profile the suite and the gateway")
+    parser.add_argument("--out", type=Path, default=BENCH / "results", help="where <stamp>.json goes")
+    args = parser.parse_args(argv)
+    args.what_if = [w.strip() for w in args.what_if.split(",") if w.strip()]
+    unknown = set(args.what_if) - set(WHAT_IFS)
+    if unknown or min(args.repeat, args.latency_samples, args.ingest_messages, args.concurrency,
+                      args.cold_starts) < 1:
+        parser.error(f"unknown --what-if {sorted(unknown)}" if unknown else "counts must be at least 1")
+    return args
+
+
+def say(text: str) -> None:
+    print(f"bench: {text}", file=sys.stderr, flush=True)
+
+
+def cold_starts(count: int, gateway_argv: list[str] | None) -> list[dict]:
+    runs = []
+    for _ in range(count):
+        done = subprocess.run([sys.executable, "-m", "bench.coldstart", json.dumps(gateway_argv)],
+                              cwd=BENCH.parent, capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise SystemExit(f"bench: cold start failed:\n{done.stderr[-2000:]}")
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return runs
+
+
+def best(runs: list[dict], key: str = "seconds") -> dict:
+    return min(runs, key=lambda r: r[key])
+
+
+def fresh_state(sandbox: Sandbox) -> None:
+    """Empty Mailpit, and the gateway restarted on the same ports with a new database.
+
+    A suite run moves the gateway's clock 20 years ahead and the gateway allows
+    a century in all: without a fresh database the fifth run would fail.
+    """
+    sandbox.mailbox.delete_all()
+    sandbox.gateway.stop()
+    for suffix in ("", "-wal", "-shm"):
+        (sandbox.run_dir / f"gateway.sqlite3{suffix}").unlink(missing_ok=True)
+    sandbox.restart_gateway()
+
+
+def apply_what_ifs(what_ifs: list[str]) -> list[str] | None:
+    """Set up the proposals to measure; the gateway's argv when one of its fixes is wanted."""
+    if not what_ifs:
+        return None
+    os.environ["SMLITE_BENCH_WHATIF"] = ",".join(what_ifs)  # read by both wrappers; inherited by children
+    options = []
+    if "noautoload" in what_ifs:
+        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        options += ["-p", "pytest_bdd.plugin", "-p", "xdist.plugin"]
+    if "plainassert" in what_ifs:
+        options.append("--assert=plain")
+    if set(what_ifs) & set(SUITE_FIXES):
+        options += ["-p", "bench.whatif_suite"]
+        from bench import whatif_suite
+
+        whatif_suite.apply(set(what_ifs) & {"mailbox"})  # the floor reads mail as the suite does
+    if options:
+        os.environ["PYTEST_ADDOPTS"] = " ".join([os.environ.get("PYTEST_ADDOPTS", ""), *options]).strip()
+    if set(what_ifs) & set(GATEWAY_FIXES):
+        return [sys.executable, str(BENCH / "whatif_gateway.py")]
+    return None
+
+
+@contextlib.contextmanager
+def _cpu(pids: dict[str, int]):
+    """CPU seconds each process (and this one, the client) spent in the block."""
+    spent: dict[str, float] = {}
+    before = {name: suite.cpu_seconds(pid) for name, pid in pids.items()}
+    client = time.process_time()
+    yield spent
+    spent.update({name: suite.cpu_seconds(pid) - before[name] for name, pid in pids.items()})
+    spent["client"] = time.process_time() - client
+
+
+def _per_message(cpu: dict[str, float], count: int) -> dict[str, float]:
+    return {name: round(1000 * seconds / count, 2) for name, seconds in cpu.items()}
+
+
+def _spy(args: argparse.Namespace, sandbox: Sandbox, stamp: str):
+    from bench.profiling import spy
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    return spy(sandbox.gateway.pid, args.out / f"{stamp}-gateway-rate.pyspy.txt")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    tag = secrets.token_hex(3)
+    gateway_argv = apply_what_ifs(args.what_if)
+    result: dict = {"stamp": stamp, "what_if": args.what_if, "select": args.select, "repeat": args.repeat,
+                    "host": {"node": platform.node(), "cpus": os.cpu_count(), "python": platform.python_version(),
+                             "load_average": os.getloadavg(),
+                             "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE", "")}}
+    say(f"cold start ×{args.cold_starts} (fresh processes)")
+    result["cold_start"] = {"runs": cold_starts(args.cold_starts, gateway_argv)}
+    result["cold_start"]["best"] = best(result["cold_start"]["runs"], "total_s")
+    with tempfile.TemporaryDirectory(prefix="smlite-bench-") as scratch, \
+            Sandbox(gateway_argv=gateway_argv) as sandbox:
+        info = sandbox.info()
+        profile_path = from_sandbox(info).save_json(Path(scratch) / "profile.json")
+        reports = Path(scratch) / "reports"
+        runs: dict[int, list[dict]] = {1: [], 2: []}
+        for round_ in range(args.repeat):
+            for workers in (1, 2):
+                fresh_state(sandbox)  # every run starts, as `smlite run` does, on an empty Mailpit and gateway
+                before = suite.counts(info) if round_ == 0 and workers == 1 else None
+                say(f"suite -n {workers} (round {round_ + 1}/{args.repeat})")
+                pids = {"gateway": sandbox.gateway.pid, "mailpit": sandbox.mailpit.pid}
+                runs[workers].append(suite.run_suite(profile_path, workers, reports, args.select, pids))
+                if before is not None:
+                    after = suite.counts(info)
+                    result["suite_mail"] = {
+                        "deliveries": after["mailpit"] - before["mailpit"],
+                        "submissions": None if after["gateway"] is None else after["gateway"] - before["gateway"]}
+        result["suite"] = {str(n): {"runs": r, "best": best(r)} for n, r in runs.items()}
+        n = max(1, result["suite_mail"]["deliveries"])
+        say(f"floor: {n} messages straight to Mailpit and back, ×{args.repeat}")
+        floors = []
+        for i in range(args.repeat):
+            sandbox.mailbox.delete_all()
+            floors.append(mail.floor(info, n, f"{tag}r{i}"))
+        sandbox.mailbox.delete_all()
+        result["floor"] = {"runs": floors, "best": best(floors)}
+        say(f"latency: {args.latency_samples} messages through the gateway, then straight into Mailpit")
+        result["latency"] = {"gateway": mail.latency(info, args.latency_samples, tag, through_gateway=True),
+                             "mailpit": mail.latency(info, args.latency_samples, tag, through_gateway=False)}
+        say(f"rates: {args.ingest_messages} messages over {args.concurrency} connections, Mailpit then gateway")
+        pids = {"gateway": sandbox.gateway.pid, "mailpit": sandbox.mailpit.pid}
+        with _cpu(pids) as cpu:
+            result["rates"] = {
+                "mailpit": mail.ingest(info, args.ingest_messages, args.concurrency, tag, through_gateway=False)}
+        result["rates"]["mailpit"]["cpu_ms_per_message"] = _per_message(cpu, args.ingest_messages)
+        with _cpu(pids) as cpu:
+            result["rates"]["gateway"] = mail.ingest(info, args.ingest_messages, args.concurrency, tag,
+                                                     through_gateway=True)
+        result["rates"]["gateway"]["cpu_ms_per_message"] = _per_message(cpu, args.ingest_messages)
+        if args.profile:  # once more under py-spy, which slows its target: not the measured run
+            with _spy(args, sandbox, stamp) as spied:
+                mail.ingest(info, args.ingest_messages, args.concurrency, tag + "p", through_gateway=True)
+            result["rates"]["gateway"]["profile"] = spied
+        if args.profile:
+            from bench.profiling import profile_suite
+
+            say("profiling the suite (pyinstrument) and the gateway (py-spy)")
+            fresh_state(sandbox)
+            result["profile"] = profile_suite(profile_path, sandbox.gateway.pid, args.out, stamp)
+    result["summary"] = summarise(result)
+    table = render(result)
+    print(table)
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"{stamp}.json"
+    path.write_text(json.dumps(result | {"table": table}, indent=2, default=str), encoding="utf-8")
+    print(f"\nsaved: {path}")
+    return 0
+
+
+def summarise(result: dict) -> dict:
+    n1, n2 = result["suite"]["1"]["best"]["seconds"], result["suite"]["2"]["best"]["seconds"]
+    floor = result["floor"]["best"]["seconds"]
+    rates = result["rates"]
+    return {"suite_s": n1, "floor_s": floor, "suite_vs_floor": n1 / floor, "speedup_n2": n1 / n2,
+            "latency_p50_ms": result["latency"]["gateway"]["p50_ms"],
+            "latency_p95_ms": result["latency"]["gateway"]["p95_ms"],
+            "gateway_vs_mailpit": rates["gateway"]["per_second"] / rates["mailpit"]["per_second"],
+            "cold_start_s": result["cold_start"]["best"]["total_s"]}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
