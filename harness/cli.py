@@ -28,6 +28,7 @@ EPILOG = """examples:
                                           certification run: whole suite, every capability the source requires
   smlite simulate --ephemeral --app mpp --definition All --from a@corp.example --to b@corp.example
   smlite selfcheck                        run the suite against every broken variant: the kill rate
+  smlite load --users 20 --rate 20 --duration 60   a bounded load with a conformance sample
   smlite report reports/latest/results.json --compare other/results.json
 
 exit codes: 0 conformant / success, 1 not conformant, 2 usage or harness error."""
@@ -92,6 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
     selfcheck.add_argument("--list", action="store_true", help="list the broken variants and exit")
     selfcheck.add_argument("--variant", nargs="+", metavar="NAME", help="only these variants")
     selfcheck.add_argument("-n", dest="workers", type=int, default=1, metavar="N", help="parallel workers per run")
+
+    from harness import load as load_command
+    load_parser = commands.add_parser(
+        "load", help="a bounded load of secure messages with a conformance sample (docs/load.md)",
+        description="Send secure messages at a bounded rate for a bounded time, check a sample "
+                    "against the source's tables, count lost messages.")
+    load_command.add_arguments(load_parser)
 
     report = commands.add_parser("report", help="re-render a report, or compare two runs")
     report.add_argument("results", type=Path, metavar="RESULTS.json")
@@ -163,6 +171,9 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "selfcheck":
         from harness import selfcheck
         return selfcheck.main(args)
+    if args.command == "load":
+        from harness import load
+        return load.main(args)
     if args.command == "report":
         from harness import report_cli
         return report_cli.main(args)

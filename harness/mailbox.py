@@ -195,6 +195,7 @@ class MailpitClient:
         self._http = requests.Session()
         self._messages: dict[str, Message] = {}  # Mailpit messages never change
         self._envelope: dict[str, str | None] = {}
+        self._headers: dict[str, dict[str, list[str]]] = {}
 
     # -- reading -----------------------------------------------------------
     def messages_to(self, address: str, *, by: MatchBy = "envelope") -> list[MessageSummary]:
@@ -213,9 +214,8 @@ class MailpitClient:
         """The full message with Mailpit database id `message_id`."""
         if message_id not in self._messages:
             data = self._get(f"/api/v1/message/{message_id}").json()
-            headers = self._get(f"/api/v1/message/{message_id}/headers").json()
             raw = self._get(f"/api/v1/message/{message_id}/raw").content
-            self._messages[message_id] = _message(data, headers, raw)
+            self._messages[message_id] = _message(data, self._headers_of(message_id), raw)
         return self._messages[message_id]
 
     def count(self) -> int:
@@ -225,6 +225,7 @@ class MailpitClient:
         self._request("DELETE", "/api/v1/messages")
         self._messages.clear()
         self._envelope.clear()
+        self._headers.clear()
 
     def set_chaos(self, *, sender: tuple[int, int] = (451, 0), recipient: tuple[int, int] = (451, 0),
                   authentication: tuple[int, int] = (535, 0)) -> dict[str, Any]:
@@ -297,11 +298,16 @@ class MailpitClient:
 
     def _envelope_recipient(self, message_id: str) -> str | None:
         if message_id not in self._envelope:
-            headers = self._get(f"/api/v1/message/{message_id}/headers").json()
-            match = next((m for value in headers.get("Received", [])
+            match = next((m for value in self._headers_of(message_id).get("Received", [])
                           if (m := _MAILPIT_RECEIVED_FOR.search(value))), None)
             self._envelope[message_id] = match.group(1).lower() if match else None
         return self._envelope[message_id]
+
+    def _headers_of(self, message_id: str) -> dict[str, list[str]]:
+        """One /headers fetch per message, shared by envelope matching and ``message``."""
+        if message_id not in self._headers:
+            self._headers[message_id] = self._get(f"/api/v1/message/{message_id}/headers").json()
+        return self._headers[message_id]
 
     def _get(self, path: str, **kwargs: Any) -> requests.Response:
         return self._request("GET", path, **kwargs)

@@ -101,11 +101,14 @@ def pytest_command(options: RunOptions, profile_path: Path, results_path: Path, 
     command = [sys.executable, "-m", "pytest", str(REPO / "steps" / "test_conformance.py"),
                "-p", "harness.plugin", f"--rootdir={REPO}", "-c", str(REPO / "pyproject.toml"),
                f"--smlite-profile={profile_path}", f"--smlite-seed={seed}", f"--smlite-results={results_path}",
-               "-p", "no:terminal", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning"]
+               "-p", "no:terminal", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
+               # plugins are loaded by name (PYTEST_DISABLE_PLUGIN_AUTOLOAD, see run()): start-up is
+               # otherwise spent importing every installed plugin (hypothesis, locust, ...)
+               "-p", "pytest_bdd.plugin", "--assert=plain"]
     if not options.quiet:
         command.append("--smlite-progress")
     if options.workers > 1:
-        command += ["-n", str(options.workers)]
+        command += ["-p", "xdist.plugin", "-n", str(options.workers)]
     if options.select:
         command += ["-k", options.select]
     if options.exitfirst:
@@ -132,7 +135,8 @@ def run(options: RunOptions) -> tuple[int, R.RunResults | None, Path]:
         profile_path = profile.save_json(Path(private) / "profile.json")
         results_path = run_dir / "scenarios.json"
         command = pytest_command(options, profile_path, results_path, seed)
-        env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+                   PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
         completed = subprocess.run(command, cwd=REPO, env=env)
     if not results_path.exists():
         raise HarnessError("The suite did not run", f"pytest exited {completed.returncode} without results "
