@@ -129,7 +129,7 @@ class SecureMessagingUser(User):
         self.rng = random.Random(f"{self.context.seed}-{id(self)}")
         # users all start at once: a random offset within one pacing interval spreads their sends
         # evenly over time (Locust's constant_throughput would keep them in bursts of N)
-        time.sleep(self.rng.uniform(0, self.context.pacing_s))
+        time.sleep(self.rng.uniform(0, self.context.pacing_s))  # load pacing, not a wait for mail (no poll)
         self._due = time.monotonic()
 
     def wait_time(self) -> float:

@@ -205,7 +205,7 @@ def wait_until(
             raise HarnessError(
                 f"Timed out after {deadline:g}s", f"expected {describe}", observed=seen
             )
-        time.sleep(min(interval, remaining))
+        time.sleep(min(interval, remaining))  # poll until the deadline
         interval = min(interval * 1.6, max_interval)
 
 

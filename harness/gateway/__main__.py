@@ -90,7 +90,7 @@ async def _run(cfg) -> None:
     pending = store.pending_count()
     worker.start()
     while not server.started and not serve.done():
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # poll: uvicorn offers no "started" event
     if serve.done():
         serve.result()
         return
