@@ -129,3 +129,12 @@ def test_a_real_broken_run_in_chromium_and_compared_with_the_reference(reference
     assert [row.differs for row in cells] == sorted((row.differs for row in cells), reverse=True)
     page = write_comparison(reference, broken, tmp_path / "compare")
     assert page.read_text(encoding="utf-8").index("T2-r1") < page.read_text(encoding="utf-8").index("T3-r1")
+
+
+def test_two_workers_give_the_same_results_as_one(reference_run, tmp_path):
+    """pytest-xdist: scenarios never see each other's mail, and every result reaches the controller."""
+    _, one_worker, _ = reference_run
+    code, two_workers, _ = run(RunOptions(reports_dir=tmp_path, seed=4242, quiet=True, workers=2))
+    assert code == 0 and two_workers.verdict() == "Conformant"
+    assert {s.id: s.status for s in two_workers.scenarios} == {s.id: s.status for s in one_worker.scenarios}
+    assert len({s.worker for s in two_workers.scenarios}) == 2
