@@ -16,11 +16,11 @@ down as it fills, and a real ``smlite run`` starts on an empty one.
 Times are the best of ``--repeat`` (the machine is shared; every run is kept
 in the JSON). Ratios are taken within this one run. Prints a table and saves
 ``bench/results/<stamp>.json``. ``--what-if LIST`` measures proposals before
-anyone makes them: ``nodelay``, ``oneconn``, ``nosync`` patch the gateway
-(bench/whatif_gateway.py); ``mailbox``, ``faker`` patch the suite's process
-(bench/whatif_suite.py); ``noautoload`` (no plugin autoloading: only
-pytest-bdd and xdist) and ``plainassert`` (``--assert=plain``) change the
-suite's pytest options. ``--profile`` adds pyinstrument
+anyone makes them: ``oneconn``, ``nosync`` patch the gateway
+(bench/whatif_gateway.py); ``mailbox`` patches the suite's process
+(bench/whatif_suite.py). Proposals that have been made since (TCP_NODELAY,
+plugins loaded by name, plain asserts, one Faker per process, one header
+fetch per message) are in the code itself. ``--profile`` adds pyinstrument
 and py-spy profiles (bench/profiling.py).
 """
 
@@ -45,9 +45,9 @@ from harness.profile import from_sandbox
 from harness.sandbox import Sandbox
 
 BENCH = Path(__file__).resolve().parent
-WHAT_IFS = ("nodelay", "oneconn", "nosync", "noautoload", "plainassert", "mailbox", "faker")
-GATEWAY_FIXES = ("nodelay", "oneconn", "nosync")  # applied by bench/whatif_gateway.py
-SUITE_FIXES = ("mailbox", "faker")  # applied by bench/whatif_suite.py
+WHAT_IFS = ("oneconn", "nosync", "mailbox")
+GATEWAY_FIXES = ("oneconn", "nosync")  # applied by bench/whatif_gateway.py
+SUITE_FIXES = ("mailbox",)  # applied by bench/whatif_suite.py
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -108,11 +108,6 @@ def apply_what_ifs(what_ifs: list[str]) -> list[str] | None:
         return None
     os.environ["SMLITE_BENCH_WHATIF"] = ",".join(what_ifs)  # read by both wrappers; inherited by children
     options = []
-    if "noautoload" in what_ifs:
-        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-        options += ["-p", "pytest_bdd.plugin", "-p", "xdist.plugin"]
-    if "plainassert" in what_ifs:
-        options.append("--assert=plain")
     if set(what_ifs) & set(SUITE_FIXES):
         options += ["-p", "bench.whatif_suite"]
         from bench import whatif_suite

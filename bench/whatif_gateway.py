@@ -4,13 +4,6 @@
 with the fixes named in ``SMLITE_BENCH_WHATIF`` (comma list) patched in, so
 the bench can measure a proposal before anyone edits the gateway:
 
-* ``nodelay``: the listening sockets get ``TCP_NODELAY`` (inherited by every
-  accepted connection on Linux). Without it, ``harness/gateway/__main__.py``'s
-  ``_bind`` creates ``socket.socket(family, SOCK_STREAM)`` whose ``proto`` is
-  0, so asyncio's ``_set_nodelay`` (which requires ``proto == IPPROTO_TCP``)
-  never turns Nagle's algorithm off: every answer written in two pieces
-  (uvicorn: headers, then body; aiosmtpd: one write per line of a multi-line
-  reply such as EHLO's) waits for the client's delayed ACK, ~40 ms.
 * ``oneconn``: the store writes on its one long-lived connection, as it did
   before ``Store._tx`` began opening (and closing) a fresh connection, with
   its PRAGMAs, for every write transaction.
@@ -26,7 +19,6 @@ Used by ``python -m bench --what-if ...``; the fixes belong in the gateway
 from __future__ import annotations
 
 import os
-import socket
 import sys
 from pathlib import Path
 
@@ -35,17 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from harness.gateway import __main__ as gateway  # noqa: E402
 from harness.gateway.store import Store  # noqa: E402
 
-FIXES = {f.strip() for f in os.environ.get("SMLITE_BENCH_WHATIF", "nodelay").split(",") if f.strip()}
-
-if "nodelay" in FIXES:
-    _bind = gateway._bind
-
-    def _bind_nodelay(host: str, port: int) -> socket.socket:
-        sock = _bind(host, port)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return sock
-
-    gateway._bind = _bind_nodelay
+FIXES = {f.strip() for f in os.environ.get("SMLITE_BENCH_WHATIF", "").split(",") if f.strip()}
 
 if "nosync" in FIXES:
     _connect = Store._connect  # every connection the store opens, also after a reconnect

@@ -5,15 +5,10 @@ through ``PYTEST_ADDOPTS``, which the runner's subprocess inherits) and, for
 ``mailbox``, into the bench process itself so the floor reads mail the same
 way. Which patches apply is ``SMLITE_BENCH_WHATIF`` (comma list):
 
-* ``mailbox`` (harness/mailbox.py, ``MailpitClient``): one ``/headers``
-  fetch per message shared by ``_envelope_recipient`` and ``message`` (today
-  each fetches it); one event-stream connection per client instead of one per
-  ``wait_for_messages``; and a wait wakes up only for an event that names the
+* ``mailbox`` (harness/mailbox.py, ``MailpitClient``): one event-stream
+  connection per client instead of one per ``wait_for_messages``; and a wait wakes up only for an event that names the
   awaited address (today any new message anywhere triggers a new search and
   fetch round).
-* ``faker`` (steps/world.py, ``World.__init__``): one ``Faker()`` per
-  process, re-seeded per scenario with ``seed_instance`` (same names: the
-  seeding is the same), instead of building a new ``Faker()`` per scenario.
 
 Nothing here changes what is observed: the same messages, headers and
 predicates; only fewer round trips.
@@ -28,33 +23,9 @@ from typing import Any, Callable
 
 import websocket
 
-from harness import mailbox
 from harness.mailbox import MailboxWait, MailpitClient, WaitTimeout, _describe, _EventStream
 
 WHATIF = {w.strip() for w in os.environ.get("SMLITE_BENCH_WHATIF", "").split(",") if w.strip()}
-
-
-def _headers(self: MailpitClient, message_id: str) -> dict:
-    cache = self.__dict__.setdefault("_whatif_headers", {})
-    if message_id not in cache:
-        cache[message_id] = self._get(f"/api/v1/message/{message_id}/headers").json()
-    return cache[message_id]
-
-
-def _message(self: MailpitClient, message_id: str) -> mailbox.Message:
-    if message_id not in self._messages:
-        data = self._get(f"/api/v1/message/{message_id}").json()
-        raw = self._get(f"/api/v1/message/{message_id}/raw").content
-        self._messages[message_id] = mailbox._message(data, _headers(self, message_id), raw)
-    return self._messages[message_id]
-
-
-def _envelope_recipient(self: MailpitClient, message_id: str) -> str | None:
-    if message_id not in self._envelope:
-        match = next((m for value in _headers(self, message_id).get("Received", [])
-                      if (m := mailbox._MAILPIT_RECEIVED_FOR.search(value))), None)
-        self._envelope[message_id] = match.group(1).lower() if match else None
-    return self._envelope[message_id]
 
 
 def _stream(self: MailpitClient) -> _EventStream | None:
@@ -110,15 +81,7 @@ def _wait_for_messages(self: MailpitClient, address: str, count: int = 1, deadli
 
 def apply(which: set[str] = WHATIF) -> None:
     if "mailbox" in which:
-        MailpitClient.message = _message
-        MailpitClient._envelope_recipient = _envelope_recipient
         MailpitClient.wait_for_messages = _wait_for_messages
-    if "faker" in which:
-        import steps.world
-        from faker import Faker
-
-        shared = Faker()
-        steps.world.Faker = lambda: shared  # World.__init__ seeds it per scenario
 
 
 def pytest_configure(config) -> None:  # noqa: ARG001 - pytest hook

@@ -89,8 +89,7 @@ class Observer:
             items = self.driver.mpp_view(address)
             fresh = [item for item in items if str(item.get("id")) not in seen]
             if fresh:
-                item = fresh[-1] if len(fresh) > 1 and fresh[0].get("received_at", "") > fresh[-1].get(
-                    "received_at", "") else fresh[0]
+                item = min(fresh, key=lambda i: i.get("received_at", ""))  # the oldest unseen item
                 seen.add(str(item.get("id")))
                 found = classify(item.get("subject", ""), item.get("text", ""), item.get("html", ""),
                                  item.get("headers", {}), self.rules, original_marker)
