@@ -29,7 +29,7 @@ load:           ## a bounded load of secure messages against the embedded sandbo
 
 hardening:      ## bad input, faults and intruders against the sandbox, counted in a table (docs/hardening.md)
 	@./scripts/bootstrap --browser
-	@$(PY) -m harness.hardening $(ARGS)
+	@$(PY) -m tests.hardening $(ARGS)
 
 sandbox:        ## Mailpit + reference gateway until Ctrl-C
 	@./scripts/bootstrap

@@ -20,8 +20,8 @@ import time
 
 def measure(gateway_argv: list[str] | None = None) -> dict:
     started = time.perf_counter()
-    from harness.mailpit import find_mailpit
-    from harness.sandbox import Sandbox
+    from harness.sandbox.mailpit import find_mailpit
+    from harness.sandbox.lifecycle import Sandbox
 
     imported = time.perf_counter()
     find_mailpit()

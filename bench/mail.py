@@ -35,7 +35,7 @@ import requests
 import websocket
 
 from harness.errors import HarnessError
-from harness.mailbox import MailpitClient
+from harness.mailbox.mailpit import MailpitClient
 
 SENDER = "bench.sender@{domain}"
 BODY = ("Quarterly figures attached below; please treat as confidential.\n" * 12)

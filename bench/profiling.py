@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
-from harness.runner import REPO, RunOptions, pytest_command
+from harness.conformance.runner import REPO, RunOptions, pytest_command
 
 from bench.suite import SEED
 

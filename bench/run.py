@@ -41,8 +41,8 @@ from pathlib import Path
 
 from bench import mail, suite
 from bench.table import render
-from harness.profile import from_sandbox
-from harness.sandbox import Sandbox
+from harness.target.profile import from_sandbox
+from harness.sandbox.lifecycle import Sandbox
 
 BENCH = Path(__file__).resolve().parent
 WHAT_IFS = ("oneconn", "nosync", "mailbox")

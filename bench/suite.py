@@ -1,4 +1,4 @@
-"""The conformance suite as the bench runs it: ``harness.runner.run`` against
+"""The conformance suite as the bench runs it: ``harness.conformance.runner.run`` against
 the bench's own sandbox, timed, with its phases and its mail counted.
 
 * ``run_suite``: one ``smlite run`` equivalent (``RunOptions(target=profile,
@@ -26,8 +26,8 @@ import sqlite3
 import time
 from pathlib import Path
 
-from harness.mailbox import MailpitClient
-from harness.runner import RunOptions, run
+from harness.mailbox.mailpit import MailpitClient
+from harness.conformance.runner import RunOptions, run
 
 SEED = 7  # the same people in every bench run
 

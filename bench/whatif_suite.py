@@ -5,7 +5,7 @@ through ``PYTEST_ADDOPTS``, which the runner's subprocess inherits) and, for
 ``mailbox``, into the bench process itself so the floor reads mail the same
 way. Which patches apply is ``SMLITE_BENCH_WHATIF`` (comma list):
 
-* ``mailbox`` (harness/mailbox.py, ``MailpitClient``): one event-stream
+* ``mailbox`` (harness/mailbox/mailpit.py, ``MailpitClient``): one event-stream
   connection per client instead of one per ``wait_for_messages``; and a wait wakes up only for an event that names the
   awaited address (today any new message anywhere triggers a new search and
   fetch round).
@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 import websocket
 
-from harness.mailbox import MailboxWait, MailpitClient, WaitTimeout, _describe, _EventStream
+from harness.mailbox.mailpit import MailboxWait, MailpitClient, WaitTimeout, _describe, _EventStream
 
 WHATIF = {w.strip() for w in os.environ.get("SMLITE_BENCH_WHATIF", "").split(",") if w.strip()}
 

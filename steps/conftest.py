@@ -12,9 +12,9 @@ import pytest
 
 from harness.drivers import load_driver
 from harness.errors import UsageError
-from harness.mailbox import MailpitClient
-from harness.observe import Observer
-from harness.profile import TargetProfile, load
+from harness.mailbox.mailpit import MailpitClient
+from harness.conformance.observe import Observer
+from harness.target.profile import TargetProfile, load
 from steps.world import World
 
 from steps.console_steps import *  # noqa: F401,F403  (step definitions are fixtures)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pytest_bdd import parsers, then, when
 
-from harness import results as R
-from harness import source
+from harness.conformance import results as R
+from harness.spec import source
 from harness.errors import ConformanceFailure, HarnessError
 from steps.world import World
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from pytest_bdd import parsers, then
 
-from harness import results as R
-from harness.classify import BANNER, NOTIFICATION
+from harness.conformance import results as R
+from harness.spec.classify import BANNER, NOTIFICATION
 from harness.drivers.base import Outgoing
 from harness.errors import ConformanceFailure
-from harness.source import COLUMNS, parse_gherkin_cell
+from harness.spec.source import COLUMNS, parse_gherkin_cell
 from steps.world import Person, World
 
 

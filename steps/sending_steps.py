@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pytest_bdd import given, parsers, when
 
-from harness import source
-from harness.classify import NOTHING
+from harness.spec import source
+from harness.spec.classify import NOTHING
 from harness.drivers.base import Outgoing
 from harness.errors import ConformanceFailure, HarnessError
 from steps.world import Person, Sent, World

@@ -17,9 +17,9 @@ from faker import Faker
 
 from harness.drivers.base import Driver, Response
 from harness.errors import ConformanceFailure, HarnessError
-from harness.observe import Observer
-from harness.profile import TargetProfile
-from harness.record import ScenarioRecord
+from harness.conformance.observe import Observer
+from harness.target.profile import TargetProfile
+from harness.conformance.record import ScenarioRecord
 
 
 _FAKER: Faker | None = None

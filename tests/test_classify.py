@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.classify import AMBIGUOUS, BANNER, NOTIFICATION, PLAIN, Rules, classify
+from harness.spec.classify import AMBIGUOUS, BANNER, NOTIFICATION, PLAIN, Rules, classify
 
 RULES = Rules()
 LINK = "http://127.0.0.1:8080/sm-portal/m/" + "A" * 32

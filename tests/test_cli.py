@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def smlite(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "harness.cli", *args], cwd=REPO, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "harness.cli.main", *args], cwd=REPO, capture_output=True, text=True,
                           timeout=120, env=dict(os.environ, **(env or {})))
 
 

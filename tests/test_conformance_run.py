@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import results as R
+from harness.conformance import results as R
 from harness.gateway.variants import VARIANTS
-from harness.runner import RunOptions, run
-from harness.selfcheck import check_variant
+from harness.conformance.runner import RunOptions, run
+from harness.conformance.selfcheck import check_variant
 
 pytestmark = pytest.mark.sandbox
 
@@ -101,7 +101,7 @@ def test_every_broken_variant_is_caught(variant, tmp_path):
 
 
 def test_selfcheck_prints_the_kill_rate():
-    completed = subprocess.run([sys.executable, "-m", "harness.cli", "selfcheck", "--variant", "print-allowed",
+    completed = subprocess.run([sys.executable, "-m", "harness.cli.main", "selfcheck", "--variant", "print-allowed",
                                 "no-private-marker"], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "kill rate: 2/2 = 100%" in completed.stdout
@@ -109,7 +109,7 @@ def test_selfcheck_prints_the_kill_rate():
 
 @pytest.mark.browser
 def test_a_real_broken_run_in_chromium_and_compared_with_the_reference(reference_run, tmp_path):
-    from harness.report.browser_check import check_report_in_browser
+    from tests.report.browser_check import check_report_in_browser
     from harness.report.compare import compare_rows, write_comparison
 
     _, reference, _ = reference_run

@@ -1,4 +1,4 @@
-"""`smlite load` (harness/load.py, load_run.py, load_user.py, load_check.py).
+"""`smlite load` (harness/load/command.py, load_run.py, load_user.py, load_check.py).
 
 A short, slow load against the embedded sandbox (real Mailpit, real gateway)
 must report a conforming sample and no lost message; the argument bounds and
@@ -12,9 +12,9 @@ import json
 
 import pytest
 
-from harness import load
+from harness.load import command as load
 from harness.errors import UsageError
-from harness.profile import TargetProfile
+from harness.target.profile import TargetProfile
 
 
 def arguments(*argv: str) -> argparse.Namespace:

@@ -1,4 +1,4 @@
-"""harness/mailbox.py against a real Mailpit v1.33.1 (one per module, emptied per test)."""
+"""harness/mailbox/mailpit.py against a real Mailpit v1.33.1 (one per module, emptied per test)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from email.message import EmailMessage
 
 import pytest
 
-from harness import mailbox
+from harness.mailbox import mailpit as mailbox
 from harness.errors import HarnessError
-from harness.mailbox import Address, MailpitClient, WaitTimeout
-from harness.mailpit import MailpitProcess
-from harness.procs import free_port
+from harness.mailbox.mailpit import Address, MailpitClient, WaitTimeout
+from harness.sandbox.mailpit import MailpitProcess
+from harness.sandbox.procs import free_port
 
 
 @pytest.fixture(scope="module")

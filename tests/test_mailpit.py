@@ -1,4 +1,4 @@
-"""harness/mailpit.py: finding the binary (pure logic, fake binaries) and
+"""harness/sandbox/mailpit.py: finding the binary (pure logic, fake binaries) and
 running the real Mailpit v1.33.1 (free ports, stopped, no process left)."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import procs
+from harness.sandbox import procs
 from harness.errors import HarnessError, UsageError
-from harness.mailbox import MailpitClient
-from harness.mailpit import MAILPIT_VERSION, MailpitProcess, find_mailpit, mailpit_cache_dir
+from harness.mailbox.mailpit import MailpitClient
+from harness.sandbox.mailpit import MAILPIT_VERSION, MailpitProcess, find_mailpit, mailpit_cache_dir
 
 
 def write_script(path: Path, body: str) -> Path:

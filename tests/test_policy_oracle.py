@@ -1,6 +1,6 @@
-"""The reference gateway's policy against the suite's oracle (harness.source), property-based.
+"""The reference gateway's policy against the suite's oracle (harness.spec.source), property-based.
 
-The two are written independently (the gateway never imports harness.source);
+The two are written independently (the gateway never imports harness.spec.source);
 here they must agree on every cell the source states or implies, for any
 recipient mix, application and definition. Where the source is silent the
 gateway may do anything, and is not judged.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness import source
+from harness.spec import source
 from harness.gateway import policy
 from harness.gateway.variants import VARIANTS
 

@@ -1,4 +1,4 @@
-"""harness/procs.py and harness/sandbox.py: real processes, real Mailpit, the
+"""harness/sandbox/procs.py and harness/sandbox/lifecycle.py: real processes, real Mailpit, the
 real gateway (skipped only while harness/gateway/__main__.py is missing), and
 no process left behind."""
 
@@ -17,9 +17,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from harness import procs
+from harness.sandbox import procs
 from harness.errors import HarnessError, UsageError
-from harness.sandbox import (GATEWAY_MAIN, GatewaySettings, Sandbox, _toml, cmd_status, cmd_up, probe,
+from harness.sandbox.lifecycle import (GATEWAY_MAIN, GatewaySettings, Sandbox, _toml, cmd_status, cmd_up, probe,
                              read_state, state_file_path)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -114,7 +114,7 @@ def test_log_tail_keeps_early_error_lines(tmp_path):
 CHILD_SCRIPT = """\
 import sys, threading
 from pathlib import Path
-from harness import procs
+from harness.sandbox import procs
 child = procs.start_process("sleeper", ["sleep", "300"], Path(sys.argv[1]))
 print(child.pid, flush=True)
 if sys.argv[2] == "block":
@@ -282,7 +282,7 @@ def test_mail_queued_while_mailpit_is_down_arrives_when_it_is_back(sandbox):
 UP_SCRIPT = """\
 import sys
 from types import SimpleNamespace
-from harness.sandbox import cmd_up
+from harness.sandbox.lifecycle import cmd_up
 sys.exit(cmd_up(SimpleNamespace(domains=["corp.example", "b.example"], variant="", run_dir=None)))
 """
 

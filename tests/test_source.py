@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import source
+from harness.spec import source
 
 FEATURES = Path(__file__).resolve().parent.parent / "features"
 

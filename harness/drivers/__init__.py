@@ -19,7 +19,7 @@ from typing import Iterable
 
 from harness.drivers.base import Driver, Exchange, Outgoing, Response
 from harness.errors import SmliteError, UsageError
-from harness.profile import TargetProfile
+from harness.target.profile import TargetProfile
 
 ENTRY_POINT_GROUP = "smlite.drivers"
 BUILTIN = {"reference": "harness.drivers.reference:ReferenceDriver"}

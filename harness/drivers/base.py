@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from harness.profile import TargetProfile
+from harness.target.profile import TargetProfile
 
 
 @dataclass

@@ -19,7 +19,7 @@ import requests
 
 from harness.drivers.base import Driver, Exchange, Outgoing, Response
 from harness.errors import HarnessError, UsageError
-from harness.profile import TargetProfile
+from harness.target.profile import TargetProfile
 
 _ALL = frozenset({"smtp-submission", "mpp", "sm-portal", "admin-console", "clock", "sm-portal-index"})
 

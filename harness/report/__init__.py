@@ -3,7 +3,7 @@
 Owns nothing but the wiring of its modules, each kept apart:
 
 * ``viewtypes``     the view model's types and pure helpers (statuses, worst-wins order, labels);
-* ``view``          the view model: RunResults + harness.source -> what the page shows;
+* ``view``          the view model: RunResults + harness.spec.source -> what the page shows;
 * ``evidence``      one piece of evidence as labelled text (emails, exchanges, notes);
 * ``render``        index.html (Jinja2) and the run directory (``write_report``, ``update_latest``);
 * ``junit``         junit.xml;
@@ -11,7 +11,7 @@ Owns nothing but the wiring of its modules, each kept apart:
 * ``compare``       two runs side by side (``write_comparison``, ``compare_rows``);
 * ``browser_check`` opens a written report in headless Chromium and checks it.
 
-Rendering never collects: it reads ``harness.results`` objects only.
+Rendering never collects: it reads ``harness.conformance.results`` objects only.
 """
 
 from harness.report.compare import compare_rows, write_comparison

@@ -14,8 +14,8 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import results as R
-from harness import source
+from harness.conformance import results as R
+from harness.spec import source
 from harness.report import view as V
 from harness.report.render import environment
 

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from harness import results as R
+from harness.conformance import results as R
 
 _STEP_STATUS = {"passed": "passed", "failed": "failed", "skipped": "skipped"}
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.results import Evidence
+from harness.conformance.results import Evidence
 
 MAX_BODY = 200_000
 # data keys shown in their own place; everything else is listed under "other fields".

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from harness import results as R
+from harness.conformance import results as R
 from harness.report import view as V
 from harness.report.cucumber import write_cucumber
 from harness.report.junit import write_junit

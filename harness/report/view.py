@@ -1,4 +1,4 @@
-"""The report's view model: RunResults + harness.source -> what the pages show.
+"""The report's view model: RunResults + harness.spec.source -> what the pages show.
 
 Owns the mapping from results to the source document: the three source tables
 redrawn cell by cell (for each row and column, the scenarios whose cells land
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-from harness import results as R
-from harness import source
+from harness.conformance import results as R
+from harness.spec import source
 from harness.report.evidence import evidence_view
 from harness.report.viewtypes import (  # noqa: F401  (re-exported: view.X is the report's vocabulary)
     CELL_SEVERITY, GROUPS, STATUS_LABELS, CellView, DefectView, GroupView, Link, ReportView, RowView,

@@ -1,7 +1,7 @@
 """The report's view types: statuses, their order and labels, and the objects the pages show.
 
 Plain data and small pure helpers (worst status, verdict class, durations);
-``view`` fills these from RunResults + harness.source, the templates print them.
+``view`` fills these from RunResults + harness.spec.source, the templates print them.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from harness import results as R
-from harness import source
+from harness.conformance import results as R
+from harness.spec import source
 from harness.report.evidence import EvidenceView
 
 STATUS_LABELS = {

@@ -111,9 +111,9 @@ class Ctx:
         return gwtest.portal_token(gwtest.parse(note.raw))
 
     # -- CLI -------------------------------------------------------------------------------------
-    def cli(self, *args: str, module: str = "harness.cli") -> subprocess.CompletedProcess:
+    def cli(self, *args: str, module: str = "harness.cli.main") -> subprocess.CompletedProcess:
         entry = Path(sys.executable).with_name("smlite")
-        argv = [str(entry), *args] if module == "harness.cli" and entry.exists() else [
+        argv = [str(entry), *args] if module == "harness.cli.main" and entry.exists() else [
             sys.executable, "-m", module, *args]
         env = dict(os.environ, XDG_STATE_HOME=str(self.tmp / "state"),
                    PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
@@ -576,7 +576,7 @@ def probe_unsupported_method(ctx: Ctx) -> None:
 
 # -- CLI probes ----------------------------------------------------------------------------------
 
-def cli_case(args_of: Callable[[Ctx], list[str]], *words: str, module: str = "harness.cli"):
+def cli_case(args_of: Callable[[Ctx], list[str]], *words: str, module: str = "harness.cli.main"):
     def probe(ctx: Ctx) -> None:
         cli_usage_error(ctx.cli(*args_of(ctx), module=module), *words)
     return probe

@@ -2,7 +2,7 @@
 
 * ``tally`` (session): the counters; with ``SMLITE_HARDENING_DIR`` set, the
   session writes them there as ``counters-<worker>.json`` for
-  ``python -m harness.hardening``; otherwise they stay in memory and the tests
+  ``python -m tests.hardening``; otherwise they stay in memory and the tests
   simply pass or fail, as in ``make test``.
 * ``target`` (module): one sandbox - real Mailpit, real gateway - per test
   module. A module may set ``SANDBOX = {"gateway": {extra gateway keys; a
@@ -17,7 +17,7 @@ from typing import Iterator
 import pytest
 
 from harness.errors import UsageError
-from harness.sandbox import GatewaySettings, Sandbox
+from harness.sandbox.lifecycle import GatewaySettings, Sandbox
 
 from .support import COUNTERS_ENV, INTERNAL, TALLY, Tally, Target, gwtest, write_counters
 

@@ -3,11 +3,11 @@
 * ``Tally`` / ``TALLY``: what was tried and how it ended - bad-input kinds,
   faults, messages (acknowledged / delivered exactly once / lost / duplicated,
   counted per message x recipient), intrusion attempts, property examples.
-  ``write_counters(dir)`` saves them for ``python -m harness.hardening``.
-* ``Target``: one module's ``harness.sandbox.Sandbox`` (the real Mailpit and
+  ``write_counters(dir)`` saves them for ``python -m tests.hardening``.
+* ``Target``: one module's ``harness.sandbox.lifecycle.Sandbox`` (the real Mailpit and
   gateway processes) seen through ``gwtest.Gateway``'s client helpers
   (tests/gateway/gwtest.py: admin, MPP, SMTP send - its process methods are
-  not used here), ``harness.mailbox.MailpitClient`` and the gateway's database
+  not used here), ``harness.mailbox.mailpit.MailpitClient`` and the gateway's database
   (read-only: how many deliveries are still queued).
 * ``Ledger``: acknowledged deliveries (message x recipient), each with its own
   marker in the subject, settled by counting them in Mailpit once the
@@ -33,8 +33,8 @@ import gwtest  # noqa: E402  (tests/gateway/gwtest.py)
 
 from harness import procs  # noqa: E402
 from harness.errors import HarnessError  # noqa: E402
-from harness.mailbox import MailpitClient  # noqa: E402
-from harness.sandbox import Sandbox  # noqa: E402
+from harness.mailbox.mailpit import MailpitClient  # noqa: E402
+from harness.sandbox.lifecycle import Sandbox  # noqa: E402
 
 INTERNAL = gwtest.INTERNAL  # corp.example
 SENDER = f"alice@{INTERNAL}"

@@ -27,10 +27,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from harness import procs
-from harness import results as R
-from harness.profile import from_sandbox
-from harness.runner import RunOptions, run
+from harness.sandbox import procs
+from harness.conformance import results as R
+from harness.target.profile import from_sandbox
+from harness.conformance.runner import RunOptions, run
 
 from .support import INTERNAL, SENDER, Target, gwtest, marker
 
@@ -290,7 +290,7 @@ def test_unreachable_gateway_is_a_harness_error_exit_2(target, tally, tmp_path):
         port = procs.free_port()
         profile.target.update(http=f"http://127.0.0.1:{port}", smtp=f"127.0.0.1:{port}")
         path = profile.save_json(tmp_path / "profile.json")
-        done = subprocess.run([sys.executable, "-m", "harness.cli", "run", "--target", str(path), "-q",
+        done = subprocess.run([sys.executable, "-m", "harness.cli.main", "run", "--target", str(path), "-q",
                                "--reports-dir", str(tmp_path / "reports")], capture_output=True, text=True,
                               timeout=120, cwd=Path(__file__).resolve().parents[2])
         said = done.stdout + done.stderr

@@ -27,10 +27,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from harness import results as R
-from harness import source
+from harness.conformance import results as R
+from harness.spec import source
 from harness.report import write_report
-from harness.report.browser_check import CHROMIUM, CHROMIUM_ARGS, BrowserUnavailable, check_report_in_browser
+from tests.report.browser_check import CHROMIUM, CHROMIUM_ARGS, BrowserUnavailable, check_report_in_browser
 
 from .support import INTERNAL, SENDER, Target, gwtest, marker
 

@@ -5,7 +5,7 @@ gateway produces, and the SMTP front end on arbitrary MIME.
   an application (outlook, mac, mpp) and a definition (All, External); the
   message goes through the gateway into Mailpit, and each recipient's Mail
   Box, MPP and SM Portal outcome, as observed, must equal
-  ``harness.source.expected_cells`` wherever the source requires a cell
+  ``harness.spec.source.expected_cells`` wherever the source requires a cell
   (tests/test_policy_oracle.py checks the same in process; this checks it on
   the wire). 15 examples, no shrinking (each example is real mail).
 * Classifier: for random subjects and bodies - including the banner text,
@@ -29,8 +29,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from harness import source
-from harness.classify import AMBIGUOUS, BANNER, NOTIFICATION, PLAIN, Rules, classify
+from harness.spec import source
+from harness.spec.classify import AMBIGUOUS, BANNER, NOTIFICATION, PLAIN, Rules, classify
 from harness.gateway import composer
 from harness.gateway.clock import Clock
 from harness.gateway.config import from_mapping

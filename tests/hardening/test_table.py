@@ -1,10 +1,10 @@
-"""The hardening table (harness/hardening.py): merging per-worker counters, the table, and the bar it checks."""
+"""The hardening table (tests/hardening/__main__.py): merging per-worker counters, the table, and the bar it checks."""
 
 from __future__ import annotations
 
 import json
 
-from harness.hardening import merge, problems, report
+from tests.hardening import merge, problems, report
 
 
 def counters(kinds: int = 31, lost: int = 0, refused_all: bool = True, fault_ok: bool = True) -> dict:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import copy
 
-from harness import SOURCE_DOCUMENT_ID, __version__, source
-from harness import results as R
+from harness import SOURCE_DOCUMENT_ID
+from harness import __version__
+from harness.spec import source
+from harness.conformance import results as R
 
 XSS_SUBJECT = '<img src=x onerror="window.__xss=1">Secure message <script>alert(1)</script>'
 XSS_BODY = 'Hello Ida, <img src=x onerror=alert(1)> see https://tracker.example/pixel.png\n'
@@ -147,7 +149,7 @@ def _others() -> list[R.ScenarioResult]:
 
 
 def full_run(*, certify: bool = False) -> R.RunResults:
-    """Every case of harness.source.cases() plus the rest: 1 failed (T3-r4), 1 not applicable."""
+    """Every case of harness.spec.source.cases() plus the rest: 1 failed (T3-r4), 1 not applicable."""
     scenarios = [_case_scenario(case, i) for i, case in enumerate(source.cases())]
     for scenario in scenarios:
         if scenario.refs == ["T3-r4"]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from harness.report import write_report
-from harness.report.browser_check import BrowserUnavailable, check_report_in_browser
+from tests.report.browser_check import BrowserUnavailable, check_report_in_browser
 
 from .sample import XSS_SUBJECT, full_run
 

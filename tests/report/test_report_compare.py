@@ -7,7 +7,7 @@ import re
 
 from markupsafe import escape
 
-from harness import results as R
+from harness.conformance import results as R
 from harness.report import compare_rows, write_comparison
 
 from .htmlq import parse

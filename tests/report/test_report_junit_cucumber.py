@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from harness import results as R
+from harness.conformance import results as R
 from harness.report.cucumber import build_cucumber
 from harness.report.junit import write_junit
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from harness import results as R
-from harness.record import ScenarioRecord
+from harness.conformance import results as R
+from harness.conformance.record import ScenarioRecord
 from harness.report import render, update_latest, write_report
 from harness.report.evidence import inert_html
 

@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from harness import results as R
-from harness import source
+from harness.conformance import results as R
+from harness.spec import source
 from harness.report import view as V
 from harness.report.render import render_html
 

@@ -2,7 +2,7 @@
 
 Refused with exit 2 and one message, with no sandbox started and no report
 folder written: `-k`, `-x`, and a profile lacking a capability the source
-requires (harness.profile.REQUIRED_BY_SOURCE). What a certification run
+requires (harness.target.profile.REQUIRED_BY_SOURCE). What a certification run
 records is proved in test_other_configuration.py.
 """
 
@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from harness.profile import CAPABILITIES, REQUIRED_BY_SOURCE
+from harness.target.profile import CAPABILITIES, REQUIRED_BY_SOURCE
 
 from .vendorkit import free_ports, smlite
 

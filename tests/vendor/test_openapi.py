@@ -1,6 +1,6 @@
 """docs/openapi.json is exactly the OpenAPI document the reference gateway serves.
 
-The served one is fetched from a real sandbox (harness.sandbox.Sandbox) at
+The served one is fetched from a real sandbox (harness.sandbox.lifecycle.Sandbox) at
 GET /openapi.json; the file must hold the same document, pretty-printed the
 canonical way (indent 2, sorted keys, final newline: the bytes of
 `python -m harness.gateway --openapi`). The Acme-configured gateway serves the
@@ -20,7 +20,7 @@ import urllib.request
 
 import pytest
 
-from harness.sandbox import Sandbox
+from harness.sandbox.lifecycle import Sandbox
 
 from .vendorkit import REPO, read_toml
 

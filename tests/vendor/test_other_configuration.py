@@ -21,7 +21,7 @@ import re
 import pytest
 
 from harness import __version__
-from harness import results as R
+from harness.conformance import results as R
 
 from .vendorkit import REPO, example_driver_profile, read_toml, smlite
 

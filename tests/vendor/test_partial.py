@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from harness import results as R
+from harness.conformance import results as R
 
 from .vendorkit import smlite
 

@@ -11,10 +11,10 @@ import re
 
 import pytest
 
-from harness.classify import NOTIFICATION, Rules, classify
+from harness.spec.classify import NOTIFICATION, Rules, classify
 from harness.drivers import driver_class, load_driver
 from harness.errors import UsageError
-from harness.profile import (CAPABILITIES, from_dict, gateway_settings_file, load, rules_for_gateway,
+from harness.target.profile import (CAPABILITIES, from_dict, gateway_settings_file, load, rules_for_gateway,
                              starter_profile, subject_pattern, to_toml)
 
 from .vendorkit import EXAMPLES, smlite
@@ -128,7 +128,7 @@ def test_gateway_settings_owned_by_the_sandbox_are_refused(tmp_path):
     ("nosuch", "Unknown driver: 'nosuch'; installed: reference"),
     ("nosuch_module_xyz:Driver", "Cannot load driver"),
     ("examples.example_driver:Nope", "module 'examples.example_driver' has no 'Nope'"),
-    ("harness.profile:TargetProfile", "is not a subclass of harness.drivers.Driver"),
+    ("harness.target.profile:TargetProfile", "is not a subclass of harness.drivers.Driver"),
 ])
 def test_driver_specs_that_do_not_name_a_driver_are_usage_errors(spec, message):
     with pytest.raises(UsageError, match=re.escape(message)):

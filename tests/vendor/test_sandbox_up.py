@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from harness.profile import load
+from harness.target.profile import load
 
 from .vendorkit import SandboxUp, read_toml, smlite
 

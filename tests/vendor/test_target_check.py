@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from harness.sandbox import Sandbox
+from harness.sandbox.lifecycle import Sandbox
 
 from .vendorkit import free_ports, read_toml, smlite
 

@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 _SCRIPT = Path(sys.executable).with_name("smlite")
 # The installed console script, as a vendor runs it (the current directory is NOT on its sys.path).
-SMLITE = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "harness.cli"]
+SMLITE = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "harness.cli.main"]
 
 
 def smlite(*args: str, env: dict | None = None, timeout: float = 180, cwd: Path = REPO) -> subprocess.CompletedProcess:

@@ -3,7 +3,7 @@
 Owns:
 
 * ``Sandbox``: a run dir (a temp dir, removed on stop, or one given and
-  kept), Mailpit (harness/mailpit.py), then the gateway
+  kept), Mailpit (harness/sandbox/mailpit.py), then the gateway
   (``python -m harness.gateway --config RUN_DIR/gateway.toml``) relaying to
   Mailpit, each started with a deadline and checked ready (Mailpit /readyz;
   gateway ready_file, GET /healthz 200 and an SMTP 220). ``info()`` lists
@@ -41,12 +41,12 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from harness import procs
+from harness.sandbox import procs
 from harness.errors import HarnessError, UsageError
-from harness.mailbox import MailpitClient
-from harness.mailpit import MailpitProcess
+from harness.mailbox.mailpit import MailpitClient
+from harness.sandbox.mailpit import MailpitProcess
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 GATEWAY_MAIN = PACKAGE_ROOT / "harness" / "gateway" / "__main__.py"
 VARIANT_ENV = "SMLITE_GATEWAY_VARIANT"
 

@@ -1,4 +1,4 @@
-"""The load itself: ``python -m harness.load_run --profile FILE ...`` (run by `smlite load`).
+"""The load itself: ``python -m harness.load.run --profile FILE ...`` (run by `smlite load`).
 
 Imports Locust first (it patches the process with gevent), then:
 
@@ -28,12 +28,12 @@ import time
 import gevent
 import gevent.event
 
-from harness import load
+from harness.load import command as load
 from harness.errors import HarnessError, UsageError
-from harness.load_check import DeliveryWatch, SampleChecker, count_deliveries, missing
-from harness.load_user import LoadContext, SecureMessagingUser
-from harness.mailbox import MailpitClient
-from harness.profile import load as load_profile
+from harness.load.check import DeliveryWatch, SampleChecker, count_deliveries, missing
+from harness.load.user import LoadContext, SecureMessagingUser
+from harness.mailbox.mailpit import MailpitClient
+from harness.target.profile import load as load_profile
 
 CHECKERS = 4
 
@@ -151,7 +151,7 @@ def render(r: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.load_run", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m harness.load.run", description=__doc__.splitlines()[0])
     load.add_arguments(parser)
     parser.add_argument("--profile", required=True, help="the target profile (the sandbox's, or --target)")
     args = parser.parse_args(argv)

@@ -31,7 +31,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from harness import procs
+from harness.sandbox import procs
 from harness.errors import HarnessError, UsageError
 
 MAILPIT_VERSION = "v1.33.1"

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import results as R
+from harness.conformance import results as R
 from harness.errors import UsageError
 from harness.gateway.variants import VARIANTS
-from harness.runner import RunOptions, run
+from harness.conformance.runner import RunOptions, run
 
 
 @dataclass

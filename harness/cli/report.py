@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.errors import UsageError
-from harness.results import RunResults
+from harness.conformance.results import RunResults
 
 
 def _load(path) -> RunResults:

@@ -1,7 +1,7 @@
 """Observing what one recipient got, in the source's three columns.
 
 * **Mail Box**: the next message Mailpit holds for the address, classified
-  (harness/classify.py);
+  (harness/spec/classify.py);
 * **MPP**: the next item in the recipient's MPP view, classified by the same
   rules (external recipients have no MPP);
 * **Message in SM Portal**: "Yes" when a portal link the recipient was given
@@ -9,7 +9,7 @@
   against the target's SM Portal index where it has one.
 
 Waiting is on Mailpit (event stream or polling with a deadline, see
-harness/mailbox.py) and on the MPP view (polling with a deadline); a timeout is
+harness/mailbox/mailpit.py) and on the MPP view (polling with a deadline); a timeout is
 an observation ("nothing arrived"), not an exception. Used by the steps and by
 ``smlite simulate``; both read the target only through a driver.
 """
@@ -20,9 +20,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.classify import NOTHING, Classification, Rules, classify
+from harness.spec.classify import NOTHING, Classification, Rules, classify
 from harness.drivers.base import Driver
-from harness.mailbox import MailpitClient, WaitTimeout
+from harness.mailbox.mailpit import MailpitClient, WaitTimeout
 
 NO_MPP = "none (external users have no MPP)"
 

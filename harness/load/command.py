@@ -6,15 +6,15 @@ send secure messages from Mimecast for Outlook and Mimecast for Mac (SMTP
 submission) and the Mimecast Personal Portal (HTTP), with both definitions,
 using Locust as a library (headless). A sample of the messages (1 in
 ``--sample-every``, at most ``--max-samples``) is checked per recipient
-against the source's tables (``harness.source.expected_cells``, observed with
-``harness.observe.Observer``); at the end every accepted message's
+against the source's tables (``harness.spec.source.expected_cells``, observed with
+``harness.conformance.observe.Observer``); at the end every accepted message's
 deliveries are counted in Mailpit. docs/load.md has the details and Locust's
 master/worker mode.
 
 This module is the CLI half and never imports Locust (Locust patches the
 process with gevent on import): it validates the arguments, starts the
 embedded sandbox when there is no ``--target``, and runs the load itself in
-a child process (``python -m harness.load_run``). Exit code: 0 the sample
+a child process (``python -m harness.load.run``). Exit code: 0 the sample
 conforms, nothing was lost and nothing failed; 1 otherwise; 2 usage or
 harness error.
 """
@@ -33,9 +33,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from harness.errors import UsageError
-from harness.profile import TargetProfile, from_sandbox, load
+from harness.target.profile import TargetProfile, from_sandbox, load
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 LIMITS = {"users": (1, 500), "rate": (0.1, 500.0), "duration": (1.0, 3600.0)}
 ALLOW_REMOTE_ENV = "SMLITE_LOAD_ALLOW_REMOTE"  # a vendor's own lab only (docs/load.md)
 
@@ -100,7 +100,7 @@ def require_loopback(profile: TargetProfile) -> None:
 
 
 def child_command(args: argparse.Namespace, profile_path: Path, seed: int) -> list[str]:
-    command = [sys.executable, "-m", "harness.load_run", "--profile", str(profile_path), "--seed", str(seed),
+    command = [sys.executable, "-m", "harness.load.run", "--profile", str(profile_path), "--seed", str(seed),
                "--users", str(args.users), "--rate", str(args.rate), "--duration", str(args.duration),
                "--sample-every", str(args.sample_every), "--max-samples", str(args.max_samples),
                "--drain-timeout", str(args.drain_timeout)]
@@ -115,7 +115,7 @@ def main(args: argparse.Namespace) -> int:
         profile = load(args.target)
         require_loopback(profile)
         return subprocess.run(child_command(args, Path(args.target), seed), env=env).returncode
-    from harness.sandbox import Sandbox
+    from harness.sandbox.lifecycle import Sandbox
 
     print("smlite load: starting the embedded sandbox (Mailpit + reference gateway) …", file=sys.stderr, flush=True)
     started = time.perf_counter()
@@ -128,10 +128,10 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _standalone() -> int:
-    """``python -m harness.load`` (``make load``), with the CLI's error handling."""
+    """``python -m harness.load.command`` (``make load``), with the CLI's error handling."""
     from harness.errors import HarnessError
 
-    parser = argparse.ArgumentParser(prog="python -m harness.load", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m harness.load.command", description=__doc__.splitlines()[0])
     add_arguments(parser)
     try:
         return main(parser.parse_args())

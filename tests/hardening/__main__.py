@@ -1,4 +1,4 @@
-"""`make hardening` / `python -m harness.hardening`: run tests/hardening and print what was tried, counted.
+"""`make hardening` / `python -m tests.hardening`: run tests/hardening and print what was tried, counted.
 
 Runs pytest over tests/hardening (extra arguments go to pytest) with
 ``SMLITE_HARDENING_DIR`` pointing at a temporary folder; the tests' session
@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 COUNTERS_ENV = "SMLITE_HARDENING_DIR"
 MIN_BAD_INPUT_KINDS = 30
 
@@ -127,7 +127,7 @@ def report(counters: dict[str, Any]) -> tuple[str, bool]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.hardening", description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(prog="python -m tests.hardening", description=__doc__.split("\n\n")[0],
                                      epilog="any other argument goes to pytest, e.g. -k faults -x")
     parser.add_argument("--counters", type=Path, metavar="DIR", help="print the table of counters written earlier")
     args, pytest_args = parser.parse_known_args(argv)

@@ -1,7 +1,7 @@
 """`smlite simulate`: push one secure message through a target and say what each recipient got.
 
 Per recipient it prints the Mail Box / MPP / SM Portal outcome as observed,
-the source's expectation for that case (harness.source, the oracle), whether
+the source's expectation for that case (harness.spec.source, the oracle), whether
 they match, and the source row. It drives the target only through a driver,
 exactly as the suite does.
 """
@@ -15,13 +15,13 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from harness import source
+from harness.spec import source
 from harness.drivers import load_driver
 from harness.drivers.base import Driver, Outgoing
 from harness.errors import HarnessError, UsageError
-from harness.mailbox import MailpitClient
-from harness.observe import Observer
-from harness.profile import TargetProfile, from_sandbox, load
+from harness.mailbox.mailpit import MailpitClient
+from harness.conformance.observe import Observer
+from harness.target.profile import TargetProfile, from_sandbox, load
 
 
 @dataclass
@@ -44,7 +44,7 @@ def simulation_target(ephemeral: bool, profile_path: str | None) -> Iterator[Tar
     if profile_path:
         yield load(profile_path)
         return
-    from harness.sandbox import Sandbox, read_state
+    from harness.sandbox.lifecycle import Sandbox, read_state
 
     if ephemeral:
         with Sandbox() as sandbox:

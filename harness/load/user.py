@@ -17,7 +17,7 @@
   Locust's request event (name ``<app> <definition>``; SMTP 250 / HTTP 202
   is a success, any other answer a failure).
 
-harness/load_locustfile.py offers the same users to Locust's own CLI
+harness/load/locustfile.py offers the same users to Locust's own CLI
 (master/worker mode, docs/load.md).
 """
 
@@ -38,7 +38,7 @@ from locust.exception import StopUser
 from harness.drivers import load_driver
 from harness.drivers.base import Outgoing
 from harness.errors import HarnessError
-from harness.profile import TargetProfile
+from harness.target.profile import TargetProfile
 
 APPS = {"outlook": "SMTP", "mac": "SMTP", "mpp": "HTTP"}
 DEFINITIONS = ("All", "External")
@@ -119,12 +119,12 @@ class LoadContext:
 class SecureMessagingUser(User):
     """One person at a desk: sends a secure message, waits, sends again."""
 
-    context: LoadContext | None = None  # set by harness/load_run.py or harness/load_locustfile.py
+    context: LoadContext | None = None  # set by harness/load/run.py or harness/load/locustfile.py
 
     def on_start(self) -> None:
         if self.context is None:
             raise HarnessError("SecureMessagingUser has no context", "run it through smlite load "
-                               "or set SMLITE_LOAD_PROFILE for locust -f harness/load_locustfile.py")
+                               "or set SMLITE_LOAD_PROFILE for locust -f harness/load/locustfile.py")
         self.driver = load_driver(self.context.profile)
         self.rng = random.Random(f"{self.context.seed}-{id(self)}")
         # users all start at once: a random offset within one pacing interval spreads their sends

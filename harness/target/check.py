@@ -18,8 +18,8 @@ from typing import Any, Callable
 from harness.drivers import load_driver
 from harness.drivers.base import Outgoing
 from harness.errors import SmliteError, UsageError
-from harness.mailbox import MailpitClient, WaitTimeout
-from harness.profile import load
+from harness.mailbox.mailpit import MailpitClient, WaitTimeout
+from harness.target.profile import load
 
 OK, WRONG, UNREACHABLE, INVALID, SKIPPED = "ok", "wrong", "unreachable", "invalid", "skipped"
 Line = tuple[str, str, str]  # state, item, detail

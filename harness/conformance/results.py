@@ -1,6 +1,6 @@
 """The results data model and its JSON form (schema ``smlite-results/1``).
 
-Collection (harness/plugin.py) fills these objects; rendering
+Collection (harness/conformance/plugin.py) fills these objects; rendering
 (harness/report/) reads them; neither knows the other. docs/results-schema.md
 documents the JSON form field by field.
 """

@@ -1,6 +1,6 @@
 """What one scenario saw: cells checked, evidence gathered, steps run.
 
-Steps write into a ``ScenarioRecord``; the plugin (harness/plugin.py) ships it
+Steps write into a ``ScenarioRecord``; the plugin (harness/conformance/plugin.py) ships it
 from the worker to the controller inside the test report and turns it into a
 ``results.ScenarioResult``. Nothing here talks to a target.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.results import CellResult, Evidence, StepResult
+from harness.conformance.results import CellResult, Evidence, StepResult
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""`smlite load`'s users for Locust's own CLI: ``locust -f harness/load_locustfile.py``.
+"""`smlite load`'s users for Locust's own CLI: ``locust -f harness/load/locustfile.py``.
 
 For going past one process (Locust runs on one core) or one machine:
 Locust's master/worker mode (docs/load.md). Configured by environment:
@@ -23,10 +23,10 @@ import sys
 from locust import events
 from locust.runners import MasterRunner
 
-from harness import load
-from harness.load_check import SampleChecker, count_deliveries
-from harness.load_user import LoadContext, SecureMessagingUser
-from harness.profile import load as load_profile
+from harness.load import command as load
+from harness.load.check import SampleChecker, count_deliveries
+from harness.load.user import LoadContext, SecureMessagingUser
+from harness.target.profile import load as load_profile
 
 __all__ = ["SecureMessagingUser"]  # the User class Locust finds in this file
 

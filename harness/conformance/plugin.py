@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import results as R
+from harness.conformance import results as R
 from harness.errors import ConformanceFailure, HarnessError, NotApplicable
-from harness.record import ScenarioRecord
+from harness.conformance.record import ScenarioRecord
 
 RECORD_KEY = "smlite"
 _NA_PREFIX = "not applicable: "
@@ -41,7 +41,7 @@ def _tags(item: pytest.Item) -> list[str]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    from harness.profile import load
+    from harness.target.profile import load
     path = config.getoption("--smlite-profile")
     capabilities = set(load(path).capabilities) if path else None
     for item in items:
@@ -109,7 +109,7 @@ def _example(item: pytest.Item) -> dict[str, str]:
 
 def _placeholder_cells(example: dict[str, str], status: str) -> list[R.CellResult]:
     """Cells of a scenario that never reached its checks (not applicable, harness error)."""
-    from harness.source import COLUMNS, parse_gherkin_cell
+    from harness.spec.source import COLUMNS, parse_gherkin_cell
     cells = []
     for column in COLUMNS:
         if column in example and example.get("ref"):

@@ -25,13 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from harness import SOURCE_DOCUMENT_ID, __version__
-from harness import results as R
-from harness import source
+from harness import SOURCE_DOCUMENT_ID
+from harness import __version__
+from harness.conformance import results as R
+from harness.spec import source
 from harness.errors import HarnessError, UsageError
-from harness.profile import REQUIRED_BY_SOURCE, TargetProfile, from_sandbox, load
+from harness.target.profile import REQUIRED_BY_SOURCE, TargetProfile, from_sandbox, load
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TABLE_ORDER = ("definitions", "T1", "T2", "T3", "attributes", "other")
 
 
@@ -63,7 +64,7 @@ def target_profile(options: RunOptions, loaded: TargetProfile | None = None) -> 
         _say(options, f"target: {profile.name} {profile.version} (profile {options.target})")
         yield profile
         return
-    from harness.sandbox import Sandbox
+    from harness.sandbox.lifecycle import Sandbox
 
     _say(options, "starting the embedded sandbox (Mailpit + reference gateway)"
          + (f" with broken variant {options.variant!r}" if options.variant else "") + " …")
@@ -99,7 +100,7 @@ def profile_record(options: RunOptions, profile: TargetProfile, digest: str | No
 
 def pytest_command(options: RunOptions, profile_path: Path, results_path: Path, seed: int) -> list[str]:
     command = [sys.executable, "-m", "pytest", str(REPO / "steps" / "test_conformance.py"),
-               "-p", "harness.plugin", f"--rootdir={REPO}", "-c", str(REPO / "pyproject.toml"),
+               "-p", "harness.conformance.plugin", f"--rootdir={REPO}", "-c", str(REPO / "pyproject.toml"),
                f"--smlite-profile={profile_path}", f"--smlite-seed={seed}", f"--smlite-results={results_path}",
                "-p", "no:terminal", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
                # plugins are loaded by name (PYTEST_DISABLE_PLUGIN_AUTOLOAD, see run()): start-up is

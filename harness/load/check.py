@@ -1,8 +1,8 @@
 """What `smlite load` checks while and after it runs.
 
 * ``SampleChecker``: each sampled message, per recipient, observed with
-  ``harness.observe.Observer`` (Mail Box, MPP, SM Portal) and compared with
-  ``harness.source.expected_cells``: a required cell (stated or derived)
+  ``harness.conformance.observe.Observer`` (Mail Box, MPP, SM Portal) and compared with
+  ``harness.spec.source.expected_cells``: a required cell (stated or derived)
   passes or fails, a cell the source leaves blank is only observed, as in
   the suite.
 * ``DeliveryWatch``: Mailpit's event stream, read for the whole run; every
@@ -27,13 +27,13 @@ from dataclasses import dataclass, field
 import requests
 import websocket
 
-from harness.classify import NOTHING
+from harness.spec.classify import NOTHING
 from harness.drivers import load_driver
 from harness.errors import HarnessError
-from harness.load_user import LoadContext, Sample
-from harness.mailbox import MailpitClient
-from harness.observe import Observer
-from harness.source import COLUMNS, expected_cells
+from harness.load.user import LoadContext, Sample
+from harness.mailbox.mailpit import MailpitClient
+from harness.conformance.observe import Observer
+from harness.spec.source import COLUMNS, expected_cells
 
 
 @dataclass

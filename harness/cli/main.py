@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     selfcheck.add_argument("--variant", nargs="+", metavar="NAME", help="only these variants")
     selfcheck.add_argument("-n", dest="workers", type=int, default=1, metavar="N", help="parallel workers per run")
 
-    from harness import load as load_command
+    from harness.load import command as load_command
     load_parser = commands.add_parser(
         "load", help="a bounded load of secure messages with a conformance sample (docs/load.md)",
         description="Send secure messages at a bounded rate for a bounded time, check a sample "
@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from harness import runner
+    from harness.conformance import runner
 
     options = runner.RunOptions(target=args.target, variant=args.variant, select=args.select,
                                 workers=args.workers, seed=args.seed, certify=args.certify,
@@ -131,7 +131,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _sandbox_up(args: argparse.Namespace) -> int:
-    from harness import profile, sandbox
+    from harness.target import profile
+    from harness.sandbox import lifecycle as sandbox
 
     if args.gateway_config:
         if args.mailpit_only:
@@ -163,22 +164,22 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         return _run(args)
     if args.command == "sandbox":
-        from harness import sandbox
+        from harness.sandbox import lifecycle as sandbox
         return _sandbox_up(args) if args.sandbox_command == "up" else sandbox.cmd_status(args)
     if args.command == "simulate":
-        from harness import simulate
+        from harness.conformance import simulate
         return simulate.main(args)
     if args.command == "selfcheck":
-        from harness import selfcheck
+        from harness.conformance import selfcheck
         return selfcheck.main(args)
     if args.command == "load":
-        from harness import load
+        from harness.load import command as load
         return load.main(args)
     if args.command == "report":
-        from harness import report_cli
+        from harness.cli import report as report_cli
         return report_cli.main(args)
     if args.command == "target":
-        from harness import target_check
+        from harness.target import check as target_check
         return target_check.main(args)
     raise UsageError("No command", "run `smlite --help`")
 

@@ -1,0 +1,1 @@
+"""The ``smlite`` command: argument parsing and one module per command family."""

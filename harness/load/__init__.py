@@ -1,0 +1,1 @@
+"""``smlite load``: Locust users sending secure messages, a conformance sample, lost-message count."""

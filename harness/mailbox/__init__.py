@@ -1,0 +1,1 @@
+"""Where delivered mail is read: the recipients' mailboxes (Mailpit's API)."""
