@@ -10,6 +10,7 @@ from __future__ import annotations
 from pytest_bdd import parsers, then
 
 from harness.conformance import results as R
+from harness.conformance.judge import judge, observe_recipient
 from harness.spec.classify import BANNER, NOTIFICATION
 from harness.drivers.base import Outgoing
 from harness.errors import ConformanceFailure
@@ -20,36 +21,14 @@ from steps.world import Person, World
 def observe_person(world: World, person: Person, expected: dict[str, str]) -> list[R.CellResult]:
     sent = world.last_sent()
     cells = {column: parse_gherkin_cell(expected[column]) for column in COLUMNS if column in expected}
-    observations = [world.observer.mailbox(person.address, person.seen_mail, sent.marker)]
-    mpp_cell = cells.get("MPP")
-    if mpp_cell is not None:
-        if person.internal and "mpp" not in world.driver.capabilities:
-            observations.append(None)
-        else:
-            observations.append(world.observer.mpp(person.address, person.internal, person.seen_mpp,
-                                                   sent.marker, required=mpp_cell.required))
-    links = [link for o in observations if o for link in o.links]
-    if "Message in SM Portal" in cells:
-        if "sm-portal" in world.driver.capabilities:
-            observations.append(world.observer.sm_portal(person.address, links, sent.subject, sent.marker))
-        else:
-            observations.append(None)
+    observed = observe_recipient(world.observer, person.address, person.internal, cells, marker=sent.marker,
+                                 subject=sent.subject, seen_mail=person.seen_mail, seen_mpp=person.seen_mpp)
     results = []
-    columns = [c for c in COLUMNS if c in cells]
-    for column, observation in zip(columns, observations):
-        cell = cells[column]
-        result = R.CellResult(world.ref, column, str(person), cell.value, cell.standing)
-        if observation is None:
-            result.status, result.detail = R.NOT_APPLICABLE, "the target lacks the capability to observe this"
-        else:
-            result.observed, result.detail = observation.value, observation.detail
-            result.evidence = [world.record.add_evidence(kind, title, data)
-                               for kind, title, data in observation.evidence]
-            if not cell.required:
-                result.status = R.CELL_OBSERVED
-            else:
-                result.status = R.PASSED if observation.value == cell.value else R.FAILED
-        results.append(result)
+    for judged in judge(cells, observed):
+        results.append(R.CellResult(
+            world.ref, judged.column, str(person), judged.expected, judged.standing, judged.observed,
+            judged.status, [world.record.add_evidence(kind, title, data) for kind, title, data in judged.evidence],
+            judged.detail))
     world.record.cells.extend(results)
     return results
 

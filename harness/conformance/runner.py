@@ -9,13 +9,11 @@ conformant, 2 usage or harness error).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
 import platform
-import random
 import secrets
 import subprocess
 import sys
@@ -23,14 +21,14 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from harness import SOURCE_DOCUMENT_ID
 from harness import __version__
 from harness.conformance import results as R
 from harness.spec import source
 from harness.errors import HarnessError, UsageError
-from harness.target.profile import REQUIRED_BY_SOURCE, TargetProfile, from_sandbox, load
+from harness.target.open import choose_seed, open_target
+from harness.target.profile import REQUIRED_BY_SOURCE, TargetProfile, load
 
 REPO = Path(__file__).resolve().parents[2]
 TABLE_ORDER = ("definitions", "T1", "T2", "T3", "attributes", "other")
@@ -54,25 +52,6 @@ class RunOptions:
 def _say(options: RunOptions, text: str) -> None:
     if not options.quiet:
         print(text, file=sys.stderr, flush=True)
-
-
-@contextlib.contextmanager
-def target_profile(options: RunOptions, loaded: TargetProfile | None = None) -> Iterator[TargetProfile]:
-    """The profile of ``--target`` (already ``loaded``), or the embedded sandbox's while it runs."""
-    if options.target:
-        profile = loaded or load(options.target)
-        _say(options, f"target: {profile.name} {profile.version} (profile {options.target})")
-        yield profile
-        return
-    from harness.sandbox.lifecycle import Sandbox
-
-    _say(options, "starting the embedded sandbox (Mailpit + reference gateway)"
-         + (f" with broken variant {options.variant!r}" if options.variant else "") + " …")
-    started = time.perf_counter()
-    with Sandbox(variant=options.variant,
-                 internal_domains=options.extra_domains or None) as sandbox:
-        _say(options, f"sandbox ready in {time.perf_counter() - started:.2f}s")
-        yield from_sandbox(sandbox.info())
 
 
 def check_certify(options: RunOptions, profile: TargetProfile | None = None) -> None:
@@ -122,12 +101,14 @@ def run(options: RunOptions) -> tuple[int, R.RunResults | None, Path]:
     digest = hashlib.sha256(Path(options.target).read_bytes()).hexdigest() if options.target else None
     if options.certify:
         check_certify(options, loaded)  # before anything starts
-    seed = options.seed if options.seed is not None else random.SystemRandom().randrange(1, 2**31)
+    seed = choose_seed(options.seed)
     run_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
     run_dir = options.reports_dir / run_id
     started_at = dt.datetime.now(dt.timezone.utc)
     _say(options, f"smlite {__version__} · run {run_id} · faker seed {seed} (replay with --seed {seed})")
-    with target_profile(options, loaded) as profile, tempfile.TemporaryDirectory(prefix="smlite-run-") as private:
+    with open_target(options.target, variant=options.variant, internal_domains=options.extra_domains,
+                     loaded=loaded, say=lambda text: _say(options, text)) as profile, \
+         tempfile.TemporaryDirectory(prefix="smlite-run-") as private:
         if options.certify:
             check_certify(options, profile)
         target_info = describe_target(profile)

@@ -8,20 +8,22 @@ exactly as the suite does.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import secrets
 import sys
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from harness.spec import source
 from harness.drivers import load_driver
 from harness.drivers.base import Driver, Outgoing
 from harness.errors import HarnessError, UsageError
 from harness.mailbox.mailpit import MailpitClient
+from harness.conformance import results as R
+from harness.conformance.judge import judge, observe_recipient
 from harness.conformance.observe import Observer
-from harness.target.profile import TargetProfile, from_sandbox, load
+from harness.target.open import open_target
+from harness.target.profile import TargetProfile
 
 
 @dataclass
@@ -37,24 +39,6 @@ class SimulateRequest:
 
 def _internal(profile: TargetProfile, address: str) -> bool:
     return address.rpartition("@")[2].lower() in profile.internal_domains
-
-
-@contextlib.contextmanager
-def simulation_target(ephemeral: bool, profile_path: str | None) -> Iterator[TargetProfile]:
-    if profile_path:
-        yield load(profile_path)
-        return
-    from harness.sandbox.lifecycle import Sandbox, read_state
-
-    if ephemeral:
-        with Sandbox() as sandbox:
-            yield from_sandbox(sandbox.info())
-        return
-    state = read_state()
-    if not state:
-        raise UsageError("No sandbox is running",
-                         "start one with `smlite sandbox up` in another terminal, or pass --ephemeral")
-    yield from_sandbox(state)
 
 
 def _portal_reply(driver: Driver, observer: Observer, request: SimulateRequest, marker: str) -> Any:
@@ -100,31 +84,25 @@ def simulate(profile: TargetProfile, request: SimulateRequest) -> dict[str, Any]
         if not answer.ok:
             return report
         for address in request.to + request.cc:
-            report["recipients"].append(_observe(driver, observer, profile, app.slug, definition,
+            report["recipients"].append(_observe(observer, profile, app.slug, definition,
                                                  request.sender, address, request.subject, marker))
         return report
     finally:
         driver.close()
 
 
-def _observe(driver: Driver, observer: Observer, profile: TargetProfile, app: str, definition: str,
+VERDICT_WORDS = {R.PASSED: "matches", R.FAILED: "DIFFERS", R.CELL_OBSERVED: "observed",
+                 R.NOT_APPLICABLE: "not applicable"}
+
+
+def _observe(observer: Observer, profile: TargetProfile, app: str, definition: str,
              sender: str, address: str, subject: str, marker: str) -> dict[str, Any]:
     internal = _internal(profile, address)
     ref, cells = source.expected_cells(app, definition, _internal(profile, sender), internal)
-    seen_mail: set[str] = set()
-    mailbox = observer.mailbox(address, seen_mail, marker)
-    mpp = observer.mpp(address, internal, set(), marker, required=cells["MPP"].required) \
-        if "mpp" in driver.capabilities or not internal else None
-    links = mailbox.links + (mpp.links if mpp else [])
-    portal = observer.sm_portal(address, links, subject, marker) if "sm-portal" in driver.capabilities else None
-    columns = []
-    for column, observation in zip(source.COLUMNS, (mailbox, mpp, portal)):
-        cell = cells[column]
-        observed = observation.value if observation else "not observable (capability missing)"
-        verdict = "observed" if not cell.required else ("matches" if observed == cell.value else "DIFFERS")
-        columns.append({"column": column, "observed": observed, "expected": cell.value,
-                        "standing": cell.standing, "verdict": verdict,
-                        "detail": observation.detail if observation else ""})
+    observed = observe_recipient(observer, address, internal, cells, marker=marker, subject=subject)
+    columns = [{"column": j.column, "observed": j.observed if j.observed is not None else "not observable",
+                "expected": j.expected, "standing": j.standing, "verdict": VERDICT_WORDS[j.status],
+                "detail": j.detail} for j in judge(cells, observed)]
     return {"address": address, "internal": internal, "source_row": ref, "columns": columns,
             "matches": all(c["verdict"] != "DIFFERS" for c in columns)}
 
@@ -156,7 +134,7 @@ def main(args: Any) -> int:
         source.definition(request.definition)
     except KeyError as exc:
         raise UsageError("Bad argument", str(exc.args[0])) from None
-    with simulation_target(args.ephemeral, args.target) as profile:
+    with open_target(args.target, embedded=args.ephemeral) as profile:
         report = simulate(profile, request)
     print(json.dumps(report, indent=2, default=str) if args.json else render_text(report), file=sys.stdout)
     if not report["accepted"]:

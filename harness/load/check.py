@@ -19,21 +19,19 @@ depends on it.
 from __future__ import annotations
 
 import collections
-import json
 import re
 import time
 from dataclasses import dataclass, field
-
-import requests
-import websocket
 
 from harness.spec.classify import NOTHING
 from harness.drivers import load_driver
 from harness.errors import HarnessError
 from harness.load.user import LoadContext, Sample
 from harness.mailbox.mailpit import MailpitClient
+from harness.conformance.judge import judge, observe_recipient
 from harness.conformance.observe import Observer
-from harness.spec.source import COLUMNS, expected_cells
+from harness.conformance.results import NOT_APPLICABLE
+from harness.spec.source import expected_cells
 
 
 @dataclass
@@ -63,28 +61,22 @@ class SampleChecker:
                             profile.delivery_timeout_s)
         try:
             for address, internal in sample.recipients:
-                self._recipient(observer, driver, sample, address, internal)
+                self._recipient(observer, sample, address, internal)
             self.checked += 1
         except HarnessError as error:
             self.errors.append(f"[{self.context.tag}-{sample.seq}] {error}")
         finally:
             driver.close()
 
-    def _recipient(self, observer: Observer, driver, sample: Sample, address: str, internal: bool) -> None:
+    def _recipient(self, observer: Observer, sample: Sample, address: str, internal: bool) -> None:
         ref, cells = expected_cells(sample.application, sample.definition, True, internal)
-        observed = {"Mail Box": observer.mailbox(address, set(), sample.marker)}
-        if "mpp" in driver.capabilities:
-            observed["MPP"] = observer.mpp(address, internal, set(), sample.marker, required=cells["MPP"].required)
-        if "sm-portal" in driver.capabilities:
-            links = sorted({link for o in observed.values() for link in o.links})
-            observed["Message in SM Portal"] = observer.sm_portal(address, links, sample.subject, sample.marker)
-        for column in COLUMNS:
-            cell, seen = cells[column], observed.get(column)
-            if seen is None:
+        observed = observe_recipient(observer, address, internal, cells, marker=sample.marker, subject=sample.subject)
+        for judged in judge(cells, observed):
+            if judged.status == NOT_APPLICABLE:
                 continue
-            status = ("passed" if seen.value == cell.value else "failed") if cell.required else "observed"
-            self.cells.append(CheckedCell(sample.seq, address, ref, column, cell.value, cell.standing,
-                                          seen.value, status, "" if status == "passed" else seen.detail))
+            self.cells.append(CheckedCell(sample.seq, address, ref, judged.column, judged.expected, judged.standing,
+                                          judged.observed or "", judged.status,
+                                          "" if judged.status == "passed" else judged.detail))
 
     def summary(self) -> dict:
         counts = collections.Counter(c.status for c in self.cells)
@@ -110,20 +102,14 @@ class DeliveryWatch:
         self.stopped = False
 
     def run(self) -> None:
-        api = self.context.profile.mailpit["api"].rstrip("/")
-        try:
-            ws = websocket.create_connection("ws" + api.removeprefix("http") + "/api/events", timeout=5)
-        except (OSError, websocket.WebSocketException) as exc:
-            self.broken = f"event stream unavailable: {exc}"
+        events = MailpitClient(self.context.profile.mailpit["api"]).events()
+        if events is None:
+            self.broken = "event stream unavailable"
             return
         try:
-            ws.settimeout(0.5)
-            while not self.stopped:
-                try:
-                    event = json.loads(ws.recv())
-                except websocket.WebSocketTimeoutException:
-                    continue
-                if event.get("Type") != "new":
+            while not self.stopped and not events.broken:
+                event = events.next(0.5)
+                if not event or event.get("Type") != "new":
                     continue
                 match = self.pattern.search((event.get("Data") or {}).get("Subject") or "")
                 if match:
@@ -131,25 +117,19 @@ class DeliveryWatch:
                     sent = self.context.sent_at.get(int(match.group(1)))
                     if sent is not None:
                         self.latencies_ms.append((time.perf_counter() - sent) * 1000)
-        except (OSError, websocket.WebSocketException, ValueError) as exc:
-            self.broken = f"event stream broke: {exc}"
+            if events.broken:
+                self.broken = "event stream broke"
         finally:
-            ws.close()
+            events.close()
 
 
 def count_deliveries(context: LoadContext, expected: int, deadline_s: float) -> int:
     """Deliveries of this run in Mailpit, waited for until `expected` arrived or the deadline."""
-    api = context.profile.mailpit["api"].rstrip("/")
-    session = requests.Session()
+    mailpit = MailpitClient(context.profile.mailpit["api"], timeout_s=10)
     give_up = time.monotonic() + deadline_s
     interval = 0.05
     while True:
-        try:
-            answer = session.get(f"{api}/api/v1/search", params={"query": f"subject:{context.tag}", "limit": 1},
-                                 timeout=10)
-            found = int(answer.json()["messages_count"])
-        except (requests.RequestException, ValueError, KeyError) as exc:
-            raise HarnessError("Cannot count deliveries in Mailpit", api, str(exc)) from None
+        found = mailpit.search_count(f"subject:{context.tag}")
         if found >= expected or time.monotonic() >= give_up:
             return found
         time.sleep(interval)  # polling Mailpit's count with a deadline
@@ -158,20 +138,10 @@ def count_deliveries(context: LoadContext, expected: int, deadline_s: float) -> 
 
 def missing(context: LoadContext, limit: int = 20) -> list[str]:
     """Messages of this run with fewer deliveries in Mailpit than recipients ("<tag>-<seq>: got/expected")."""
-    api = context.profile.mailpit["api"].rstrip("/")
     pattern = re.compile(rf"\[{re.escape(context.tag)}-(\d+)\]")
     got: collections.Counter[int] = collections.Counter()
-    start = 0
-    while True:
-        page = requests.get(f"{api}/api/v1/search", params={"query": f"subject:{context.tag}", "limit": 500,
-                                                           "start": start}, timeout=10).json()
-        batch = page.get("messages") or []
-        for item in batch:
-            match = pattern.search(item.get("Subject") or "")
-            if match:
-                got[int(match.group(1))] += 1
-        start += len(batch)
-        if len(batch) < 500:
-            break
+    for summary in MailpitClient(context.profile.mailpit["api"], timeout_s=10).search(f"subject:{context.tag}"):
+        if match := pattern.search(summary.subject or ""):
+            got[int(match.group(1))] += 1
     short = [f"{context.tag}-{seq}: {got[seq]}/{n}" for seq, n in sorted(context.recipients.items()) if got[seq] < n]
     return short[:limit]

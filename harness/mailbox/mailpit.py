@@ -36,6 +36,7 @@ Mailpit facts this module relies on (checked against v1.33.1's source):
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -247,7 +248,7 @@ class MailpitClient:
         Raises WaitTimeout after `deadline_s`.
         """
         give_up_at = time.monotonic() + deadline_s
-        events = _EventStream.open(self.api_url)  # before the first look: no missed event
+        events = EventStream.open(self.api_url)  # before the first look: no missed event
         poll_interval = 0.01
         try:
             while True:
@@ -281,6 +282,23 @@ class MailpitClient:
             return ()
         seen_ids = {s.id for s in seen}
         return tuple(s for s in self.messages_to(address, by="headers") if s.id not in seen_ids)
+
+    def search(self, query: str) -> list[MessageSummary]:
+        """Every message matching Mailpit's search ``query``, oldest first."""
+        return self._search(query)
+
+    def search_count(self, query: str) -> int:
+        """How many messages match ``query`` (one request, whatever the count)."""
+        answer = self._get("/api/v1/search", params={"query": query, "limit": 1}).json()
+        try:
+            return int(answer["messages_count"])
+        except (KeyError, TypeError, ValueError):
+            raise HarnessError("Mailpit answered a search without a count", "messages_count in /api/v1/search",
+                               observed=str(answer)[:300]) from None
+
+    def events(self) -> "EventStream | None":
+        """Mailpit's event stream (new messages as they arrive), or None when it cannot be opened."""
+        return EventStream.open(self.api_url)
 
     def _search(self, query: str | None) -> list[MessageSummary]:
         """Every message matching `query` (None: every message), oldest first."""
@@ -327,19 +345,31 @@ class MailpitClient:
         return response
 
 
-class _EventStream:
-    """Mailpit's /api/events websocket, used only as a wake-up signal."""
+class EventStream:
+    """Mailpit's /api/events websocket: a wake-up signal for waits, and ``next()`` for who reads events."""
 
     def __init__(self, ws: websocket.WebSocket):
         self._ws = ws
         self.broken = False
 
     @classmethod
-    def open(cls, api_url: str) -> "_EventStream | None":
+    def open(cls, api_url: str) -> "EventStream | None":
         try:
             return cls(websocket.create_connection(
                 "ws" + api_url.removeprefix("http") + "/api/events", timeout=2))
         except (OSError, websocket.WebSocketException):
+            return None
+
+    def next(self, timeout_s: float) -> dict[str, Any] | None:
+        """The next event (``{"Type": ..., "Data": ...}``) within `timeout_s`, or None; see ``broken``."""
+        try:
+            self._ws.settimeout(max(timeout_s, 0.001))
+            return json.loads(self._ws.recv())
+        except websocket.WebSocketTimeoutException:
+            return None
+        except (OSError, websocket.WebSocketException, ValueError):
+            self.broken = True
+            self.close()
             return None
 
     def wait(self, timeout_s: float) -> bool:

@@ -31,7 +31,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "gateway"))
 import gwtest  # noqa: E402  (tests/gateway/gwtest.py)
 
-from harness import procs  # noqa: E402
+from harness.sandbox import procs  # noqa: E402
 from harness.errors import HarnessError  # noqa: E402
 from harness.mailbox.mailpit import MailpitClient  # noqa: E402
 from harness.sandbox.lifecycle import Sandbox  # noqa: E402

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.hardening import merge, problems, report
+from tests.hardening.tally import merge, problems, report
 
 
 def counters(kinds: int = 31, lost: int = 0, refused_all: bool = True, fault_ok: bool = True) -> dict:
