@@ -7,6 +7,7 @@ Every failure the user can act on becomes one message on stderr and exit code
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -125,9 +126,17 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--variant applies to the embedded reference only", "drop --target or --variant")
     code, results, index = runner.run(options)
     if results is not None:
-        print(runner.summary(results))
-        print(f"report: {index}")
+        emit(runner.summary(results) + f"\nreport: {index}")
     return code
+
+
+def emit(text: str, stream: str = "stdout") -> None:
+    """Print; a reader that closed the pipe (``| head``) stops the output, never the command or its exit code."""
+    try:
+        print(text, file=getattr(sys, stream), flush=True)
+    except (BrokenPipeError, OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, getattr(sys, stream).fileno())  # so the flush at exit cannot fail either
 
 
 def _sandbox_up(args: argparse.Namespace) -> int:
@@ -193,13 +202,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return dispatch(args)
     except UsageError as exc:
-        print(f"smlite: {exc}", file=sys.stderr)
+        emit(f"smlite: {exc}", "stderr")
         return 2
     except HarnessError as exc:
-        print(f"smlite: harness error: {exc}", file=sys.stderr)
+        emit(f"smlite: harness error: {exc}", "stderr")
         return 2
     except KeyboardInterrupt:
-        print("smlite: interrupted", file=sys.stderr)
+        emit("smlite: interrupted", "stderr")
         return 130
 
 

@@ -14,8 +14,9 @@ from typing import Any, Mapping
 
 from harness.conformance import results as R
 from harness.conformance.observe import Observation, Observer
-from harness.spec.source import COLUMNS, Cell
+from harness.spec.source import COLUMNS, DERIVED, STATED, Cell
 
+LEVELS = {STATED: "source", DERIVED: "derived"}
 NOT_OBSERVABLE = "the target lacks the capability to observe this"
 
 
@@ -28,6 +29,11 @@ class Judgement:
     observed: str | None = None
     detail: str = ""
     evidence: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+
+    @property
+    def level(self) -> str:
+        """What a required check rests on: the source's words (stated) or what follows from them."""
+        return LEVELS.get(self.standing, "")
 
 
 def observe_recipient(observer: Observer, address: str, internal: bool, cells: Mapping[str, Cell], *,

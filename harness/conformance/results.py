@@ -42,6 +42,7 @@ class CellResult:
     status: str = CELL_NOT_RUN  # passed | failed | observed | not_applicable | not_run
     evidence: list[str] = field(default_factory=list)
     detail: str = ""
+    level: str = ""  # source | derived | contract: what the check rests on ("" for observed cells)
 
 
 @dataclass
@@ -74,6 +75,9 @@ class ScenarioResult:
     seed: int | None = None
     worker: str = ""
 
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ScenarioResult":
         data = dict(data)
@@ -82,6 +86,15 @@ class ScenarioResult:
         data["evidence"] = [Evidence(**e) for e in data.get("evidence", [])]
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class MissingScenario:
+    """A selected scenario that never reported, and why where known (worker crashed, interrupted, ...)."""
+
+    id: str
+    name: str
+    reason: str
 
 
 @dataclass
@@ -104,7 +117,13 @@ class RunInfo:
 class RunResults:
     run: RunInfo
     scenarios: list[ScenarioResult] = field(default_factory=list)
+    missing: list[MissingScenario] = field(default_factory=list)
     schema: str = SCHEMA
+
+    @property
+    def complete(self) -> bool:
+        """Every selected scenario reported, and none of them hit a harness error."""
+        return bool(self.scenarios) and not self.missing and not self.counts()[HARNESS_ERROR]
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(STATUSES, 0)
@@ -116,7 +135,7 @@ class RunResults:
         counts = self.counts()
         if counts[FAILED]:
             return "Not conformant"
-        if counts[HARNESS_ERROR] or not self.scenarios:
+        if not self.complete:
             return "Incomplete"
         verdict = "Conformant"
         if counts[NOT_APPLICABLE]:
@@ -126,13 +145,11 @@ class RunResults:
         return verdict
 
     def exit_code(self) -> int:
-        """0 every required scenario passed; 1 any failed; 2 harness errors."""
+        """0 every required scenario passed; 1 any failed; 2 incomplete (missing scenarios, harness errors)."""
         counts = self.counts()
         if counts[FAILED]:
             return 1
-        if counts[HARNESS_ERROR] or not self.scenarios:
-            return 2
-        return 0
+        return 0 if self.complete else 2
 
     def per_table(self) -> dict[str, dict[str, int]]:
         table_counts: dict[str, dict[str, int]] = {}
@@ -155,7 +172,8 @@ class RunResults:
         if data.get("schema") != SCHEMA:
             raise ValueError(f"not an smlite results file (schema {data.get('schema')!r}, want {SCHEMA!r})")
         return cls(run=RunInfo(**data["run"]),
-                   scenarios=[ScenarioResult.from_dict(s) for s in data.get("scenarios", [])])
+                   scenarios=[ScenarioResult.from_dict(s) for s in data.get("scenarios", [])],
+                   missing=[MissingScenario(**m) for m in data.get("missing", [])])
 
     @classmethod
     def load(cls, path: Path) -> "RunResults":

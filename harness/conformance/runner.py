@@ -17,6 +17,7 @@ import platform
 import secrets
 import subprocess
 import sys
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -31,9 +32,6 @@ from harness.target.open import choose_seed, open_target
 from harness.target.profile import REQUIRED_BY_SOURCE, TargetProfile, load
 
 REPO = Path(__file__).resolve().parents[2]
-TABLE_ORDER = ("definitions", "T1", "T2", "T3", "attributes", "other")
-
-
 @dataclass
 class RunOptions:
     target: str | None = None  # profile path; None = embedded reference sandbox
@@ -50,8 +48,12 @@ class RunOptions:
 
 
 def _say(options: RunOptions, text: str) -> None:
-    if not options.quiet:
+    if options.quiet:
+        return
+    try:
         print(text, file=sys.stderr, flush=True)
+    except (BrokenPipeError, OSError):  # the reader went away: stop talking, keep running
+        options.quiet = True
 
 
 def check_certify(options: RunOptions, profile: TargetProfile | None = None) -> None:
@@ -115,16 +117,21 @@ def run(options: RunOptions) -> tuple[int, R.RunResults | None, Path]:
         run_dir.mkdir(parents=True, exist_ok=True)
         # for the suite's process, with its secrets: kept out of the report folder (results.json masks them)
         profile_path = profile.save_json(Path(private) / "profile.json")
-        results_path = run_dir / "scenarios.json"
+        results_path = run_dir / "scenarios.jsonl"
         command = pytest_command(options, profile_path, results_path, seed)
         env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                    PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
         completed = subprocess.run(command, cwd=REPO, env=env)
-    if not results_path.exists():
+    handover = read_handover(results_path, completed.returncode)
+    results_path.unlink(missing_ok=True)  # the plugin's raw hand-over; results.json is the documented form
+    if handover.selected == [] and options.select:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise UsageError("Nothing to run", f"no scenario matches -k {options.select!r}; "
+                         "see `smlite run --help` and the scenario names in features/")
+    if handover.selected is None and not handover.scenarios:
+        shutil.rmtree(run_dir, ignore_errors=True)
         raise HarnessError("The suite did not run", f"pytest exited {completed.returncode} without results "
                            f"(command: {' '.join(command)})")
-    collected = json.loads(results_path.read_text(encoding="utf-8"))
-    results_path.unlink()  # the plugin's raw hand-over; results.json is the documented form
     finished_at = dt.datetime.now(dt.timezone.utc)
     run_info = R.RunInfo(
         id=run_id, target=target_info | profile_record(options, profile, digest), harness_version=__version__,
@@ -132,15 +139,57 @@ def run(options: RunOptions) -> tuple[int, R.RunResults | None, Path]:
         started_at=started_at.isoformat(timespec="seconds"), finished_at=finished_at.isoformat(timespec="seconds"),
         duration_s=round((finished_at - started_at).total_seconds(), 2), host=platform.node(),
         command=sys.argv, certify=options.certify, selection=options.select or "")
-    scenarios = [R.ScenarioResult.from_dict(s) for s in collected["scenarios"]]
-    scenarios.sort(key=lambda s: (TABLE_ORDER.index(s.table) if s.table in TABLE_ORDER else 99, s.id))
-    results = R.RunResults(run_info, scenarios)
-    if completed.returncode not in (0, 1, 5) and not scenarios:
-        raise HarnessError("The suite crashed", f"pytest exited {completed.returncode}")
+    scenarios = sorted(handover.scenarios.values(), key=lambda s: (source.table_sort_key(s.table), s.id))
+    results = R.RunResults(run_info, scenarios, handover.missing())
     index = write_report(results, run_dir, options) if options.report else run_dir / "results.json"
     if not options.report:
         results.save(index)
     return results.exit_code(), results, index
+
+
+@dataclass
+class Handover:
+    """What the suite's process streamed (harness/conformance/plugin.py), read back after it ended."""
+
+    selected: list[str] | None = None
+    scenarios: dict[str, R.ScenarioResult] = field(default_factory=dict)
+    lost: dict[str, str] = field(default_factory=dict)
+    finished: int | None = None
+    returncode: int = 0
+
+    def missing(self) -> list[R.MissingScenario]:
+        """Each selected scenario that never reported, with the best reason known."""
+        if self.finished is None:
+            ended = (f"the suite's process ended abruptly (exit {self.returncode})" if self.returncode >= 0
+                     else f"the suite's process was killed by signal {-self.returncode}")
+        else:
+            ended = "the run was interrupted before it" if self.finished in (2, 3) else "it never reported"
+        return [R.MissingScenario(scenario_id, scenario_id.rpartition("::")[2],
+                                  self.lost.get(scenario_id, ended))
+                for scenario_id in (self.selected or []) if scenario_id not in self.scenarios]
+
+
+def read_handover(path: Path, returncode: int) -> Handover:
+    handover = Handover(returncode=returncode)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return handover
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue  # a line cut short by a killed process
+        if "selected" in entry:
+            handover.selected = list(entry["selected"])
+        elif "scenario" in entry:
+            scenario = R.ScenarioResult.from_dict(entry["scenario"])
+            handover.scenarios[scenario.id] = scenario
+        elif "lost" in entry:
+            handover.lost[entry["lost"]] = entry["reason"]
+        elif "finished" in entry:
+            handover.finished = entry["finished"]
+    return handover
 
 
 def describe_target(profile: TargetProfile) -> dict:
@@ -163,7 +212,8 @@ def write_report(results: R.RunResults, run_dir: Path, options: RunOptions) -> P
 
     started = time.perf_counter()
     index = render(results, run_dir)
-    update_latest(options.reports_dir, run_dir)
+    if results.complete:  # an incomplete run keeps its report, but `latest` never points at it
+        update_latest(options.reports_dir, run_dir)
     _say(options, f"report written in {time.perf_counter() - started:.2f}s: {index}")
     return index
 
@@ -171,7 +221,7 @@ def write_report(results: R.RunResults, run_dir: Path, options: RunOptions) -> P
 def summary(results: R.RunResults) -> str:
     lines = ["", f"{'table':<12} {'scenarios':>9}  " + "  ".join(f"{s:>14}" for s in R.STATUSES)]
     per_table = results.per_table()
-    for table in sorted(per_table, key=lambda t: TABLE_ORDER.index(t) if t in TABLE_ORDER else 99):
+    for table in sorted(per_table, key=source.table_sort_key):
         counts = per_table[table]
         lines.append(f"{table:<12} {sum(counts.values()):>9}  " + "  ".join(f"{counts[s]:>14}" for s in R.STATUSES))
     counts = results.counts()
@@ -180,6 +230,10 @@ def summary(results: R.RunResults) -> str:
     failed = [s for s in results.scenarios if s.status in (R.FAILED, R.HARNESS_ERROR)]
     for scenario in failed:
         lines.append(f"  {scenario.status.upper()}: {scenario.name}")
+    if results.missing:
+        lines.append(f"  INCOMPLETE: {len(results.missing)} selected scenario(s) never reported:")
+        for gone in results.missing:
+            lines.append(f"    {gone.id}  ({gone.reason})")
     not_applicable = [s for s in results.scenarios if s.status == R.NOT_APPLICABLE]
     if not_applicable:
         lines.append(f"  not applicable ({len(not_applicable)}):")
