@@ -214,7 +214,8 @@ class Collector:
             self._add(report, payloads[-1])
         elif report.failed and report.nodeid not in self.scenarios:
             # a report the plugin never wrote: pytest-xdist's "worker crashed while running" and the like
-            reason = (report.longreprtext or "no result").strip().splitlines()[0][:300]
+            lines = [line.strip() for line in (report.longreprtext or "").splitlines() if line.strip()]
+            reason = next((line for line in lines if "crashed" in line), lines[-1] if lines else "no result")[:300]
             self._write({"lost": report.nodeid, "reason": reason})
 
     def _add(self, report: pytest.TestReport, payload: dict) -> None:
