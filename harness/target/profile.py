@@ -25,6 +25,7 @@ from typing import Any, Mapping
 
 from harness.spec.classify import Rules
 from harness.errors import UsageError
+from harness.target.files import toml_text
 
 CAPABILITIES: dict[str, str] = {
     "smtp-submission": "send from Mimecast for Outlook and Mimecast for Mac (SMTP submission)",
@@ -281,24 +282,6 @@ def starter_profile(info: dict[str, Any]) -> TargetProfile:
 
 
 def to_toml(profile: TargetProfile, comment: str = "") -> str:
-    """The profile as a TOML file ``load`` reads back (top-level keys, then its tables)."""
-
-    def literal(value: Any) -> str:
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, (int, float)):
-            return repr(value)
-        if isinstance(value, str):  # JSON's escapes are TOML's; DEL is the one JSON leaves raw
-            return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
-        if isinstance(value, (list, tuple)):
-            return "[" + ", ".join(literal(v) for v in value) + "]"
-        raise TypeError(f"cannot write {type(value).__name__} to TOML")
-
-    data = profile.to_dict()
-    lines = [f"# {line}".rstrip() for line in comment.splitlines()]
-    for key in ("name", "version", "driver", "internal_domains", "external_domains", "capabilities",
-                "delivery_timeout_s"):
-        lines.append(f"{key} = {literal(data[key])}")
-    for table in ("target", "mailpit", "classification"):
-        lines += ["", f"[{table}]"] + [f"{k} = {literal(v)}" for k, v in data[table].items()]
-    return "\n".join(lines) + "\n"
+    """The profile as a TOML file ``load`` reads back (what its author writes; unset values left out)."""
+    data = {k: v for k, v in profile.to_dict().items() if k not in _INTERNAL_KEYS and v is not None}
+    return toml_text(data, comment)
