@@ -18,6 +18,7 @@ from harness.target.profile import TargetProfile, load
 from steps.world import World
 
 from steps.console_steps import *  # noqa: F401,F403  (step definitions are fixtures)
+from steps.message_steps import *  # noqa: F401,F403
 from steps.outcome_steps import *  # noqa: F401,F403
 from steps.people_steps import *  # noqa: F401,F403
 from steps.portal_steps import *  # noqa: F401,F403

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.spec.classify import NOTHING, Classification, Rules, classify
+from harness.spec.classify import NOTHING, Classification, Rules, classify, parts_of
 from harness.drivers.base import Driver
 from harness.mailbox.mailpit import MailpitClient, WaitTimeout
 
@@ -35,6 +35,8 @@ class Observation:
     evidence: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
     item_id: str = ""
+    contract: list[str] = field(default_factory=list)  # recognition signals the target does not give
+    derived: list[str] = field(default_factory=list)  # derived checks that failed beside the value
 
 
 def _email_evidence(message: Any, classification: Classification) -> dict[str, Any]:
@@ -51,6 +53,7 @@ def _email_evidence(message: Any, classification: Classification) -> dict[str, A
 class Observer:
     def __init__(self, driver: Driver, mailpit: MailpitClient, rules: Rules, timeout_s: float = 15.0):
         self.driver, self.mailpit, self.rules, self.timeout_s = driver, mailpit, rules, timeout_s
+        self.origins = driver.profile.portal_origins()
 
     # -- Mail Box ------------------------------------------------------------
     def next_mail(self, address: str, seen: set[str], timeout_s: float | None = None) -> Any | None:
@@ -70,13 +73,14 @@ class Observer:
             return Observation("Mail Box", NOTHING,
                                f"no new message reached {address} within {self.timeout_s:.0f}s")
         seen.add(message.id)
-        found = classify(message.subject, message.text, message.html, message.headers, self.rules, original_marker)
+        found = classify(message.subject, message.text, message.html, message.headers, self.rules, original_marker,
+                         parts=parts_of(message.raw) if message.raw else None, origins=self.origins)
         data = _email_evidence(message, found) | {"waited_ms": round((time.perf_counter() - started) * 1000, 1)}
         detail = f"Mailpit message {message.id} '{message.subject}': {found.rule}"
         if found.notes:
             detail += "; " + "; ".join(found.notes)
         return Observation("Mail Box", found.kind, detail, [("email", f"Mail Box of {address}", data)],
-                           found.portal_links, message.id)
+                           found.portal_links, message.id, found.contract, found.derived)
 
     # -- MPP -------------------------------------------------------------------
     def mpp(self, address: str, internal: bool, seen: set[str], original_marker: str | None,
@@ -92,13 +96,15 @@ class Observer:
                 item = min(fresh, key=lambda i: i.get("received_at", ""))  # the oldest unseen item
                 seen.add(str(item.get("id")))
                 found = classify(item.get("subject", ""), item.get("text", ""), item.get("html", ""),
-                                 item.get("headers", {}), self.rules, original_marker)
+                                 item.get("headers", {}), self.rules, original_marker, origins=self.origins,
+                                 declared=str(item.get("kind") or ""))
                 links = sorted(set(found.portal_links) | ({item["portal_url"]} if item.get("portal_url") else set()))
                 data = {"item": {k: item.get(k) for k in ("id", "kind", "from", "subject", "received_at",
                                                           "portal_url")},
                         "classification": found.kind, "rule": found.rule, "excerpt": found.excerpt}
                 return Observation("MPP", found.kind, f"MPP item '{item.get('subject')}': {found.rule}",
-                                   [("mpp", f"MPP view of {address}", data)], links, str(item.get("id")))
+                                   [("mpp", f"MPP view of {address}", data)], links, str(item.get("id")),
+                                   found.contract)
             if time.monotonic() >= deadline:
                 return Observation("MPP", NOTHING, f"no new item in {address}'s MPP view "
                                    f"(saw {len(items)} item(s) already observed)")
@@ -115,6 +121,12 @@ class Observer:
             body = answer.body if isinstance(answer.body, dict) else {}
             content = f"{body.get('text', '')}\n{body.get('html', '')}"
             tried.append(f"{link.rsplit('/', 1)[-1][:6]}… → {answer.status}")
+            opened_for = str(body.get("recipient") or "")
+            if answer.status == 200 and opened_for and opened_for.lower() != address.lower():
+                tried[-1] += f" (another recipient's copy: {opened_for})"
+                evidence.append(("http", f"SM Portal message behind {address}'s link",
+                                 {"status": 200, "recipient": opened_for, "subject": body.get("subject")}))
+                continue
             if answer.status == 200 and (not original_marker or original_marker in content):
                 evidence.append(("http", f"SM Portal message of {address}",
                                  {"status": 200, "subject": body.get("subject"), "permissions": body.get(

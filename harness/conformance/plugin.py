@@ -147,7 +147,7 @@ def scenario_result(item: pytest.Item, report: pytest.TestReport, status: str, m
     example = example_of(item)
     record = item.stash.get(RECORD, None) or ScenarioRecord()
     cells = record.cells or _placeholder_cells(example, status)
-    refs = sorted(set(record.refs) | ({example["ref"]} if example.get("ref") else set())
+    refs = sorted(set(record.refs) | set(example.get("ref", "").split())
                   | {c.ref for c in cells if c.ref})
     doc_feature, _, doc_name = _render(getattr(item.obj, "__doc__", "") or "", example).partition(": ")
     return R.ScenarioResult(

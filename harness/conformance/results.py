@@ -131,6 +131,12 @@ class RunResults:
             counts[scenario.status] = counts.get(scenario.status, 0) + 1
         return counts
 
+    def contract_differences(self) -> list[CellResult]:
+        """Checks of the contract's own choices (recognition signals) the target does not meet.
+
+        Reported beside the verdict; the verdict rests on source and derived checks only."""
+        return [c for s in self.scenarios for c in s.cells if c.level == "contract" and c.status == FAILED]
+
     def verdict(self) -> str:
         counts = self.counts()
         if counts[FAILED]:
@@ -143,6 +149,11 @@ class RunResults:
         if self.run.selection:
             verdict += f" — only the scenarios matching -k {self.run.selection!r}"
         return verdict
+
+    def contract_line(self) -> str:
+        """e.g. "contract: 2 differences" ("contract: no differences" when there are none)."""
+        found = len(self.contract_differences())
+        return f"contract: {found or 'no'} difference{'' if found == 1 else 's'}"
 
     def exit_code(self) -> int:
         """0 every required scenario passed; 1 any failed; 2 incomplete (missing scenarios, harness errors)."""
@@ -161,6 +172,7 @@ class RunResults:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["summary"] = {"verdict": self.verdict(), "counts": self.counts(),
+                           "contract_differences": len(self.contract_differences()),
                            "per_table": self.per_table(), "exit_code": self.exit_code()}
         return data
 

@@ -227,6 +227,11 @@ def summary(results: R.RunResults) -> str:
     counts = results.counts()
     lines.append(f"{'all':<12} {sum(counts.values()):>9}  " + "  ".join(f"{counts[s]:>14}" for s in R.STATUSES))
     lines.append(f"\nverdict: {results.verdict()}  (seed {results.run.seed}, {results.run.duration_s:.1f}s)")
+    differences = results.contract_differences()
+    lines.append(f"{results.contract_line()} (choices of docs/contract.md, not of the source; "
+                 "they never change the verdict)" if differences else results.contract_line())
+    for cell in differences[:20]:
+        lines.append(f"  contract: {cell.ref} {cell.column} of {cell.recipient}: {cell.observed}")
     failed = [s for s in results.scenarios if s.status in (R.FAILED, R.HARNESS_ERROR)]
     for scenario in failed:
         lines.append(f"  {scenario.status.upper()}: {scenario.name}")

@@ -20,8 +20,18 @@ from harness.target.profile import TargetProfile
 
 
 @dataclass
+class Attachment:
+    """A file attached to an outgoing message (SMTP submission only: the MPP API has no attachments)."""
+
+    filename: str
+    content: bytes
+    content_type: str = "text/plain"
+
+
+@dataclass
 class Outgoing:
-    """A message a user writes."""
+    """A message a user writes. ``attachments`` and ``names`` (display names by address) are
+    optional additions: a driver that ignores them still sends the message."""
 
     sender: str
     to: list[str]
@@ -30,6 +40,8 @@ class Outgoing:
     cc: list[str] = field(default_factory=list)
     html: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    attachments: list[Attachment] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

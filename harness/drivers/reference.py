@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import smtplib
 import time
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
@@ -112,9 +113,10 @@ class ReferenceDriver(Driver):
     def send(self, application: str, definition: str | None, message: Outgoing) -> Response:
         if application in ("outlook", "mac") or definition is None:
             mail = EmailMessage()
-            mail["From"], mail["To"] = message.sender, ", ".join(message.to)
+            mail["From"] = _named(message.sender, message.names)
+            mail["To"] = [_named(a, message.names) for a in message.to]
             if message.cc:
-                mail["Cc"] = ", ".join(message.cc)
+                mail["Cc"] = [_named(a, message.names) for a in message.cc]
             mail["Subject"] = message.subject
             mail["Message-ID"] = make_msgid(domain=message.sender.rpartition("@")[2] or None)
             if definition is not None:
@@ -125,6 +127,10 @@ class ReferenceDriver(Driver):
             mail.set_content(message.text)
             if message.html:
                 mail.add_alternative(message.html, subtype="html")
+            for attached in message.attachments:
+                maintype, _, subtype = attached.content_type.partition("/")
+                mail.add_attachment(attached.content, maintype=maintype, subtype=subtype or "octet-stream",
+                                    filename=attached.filename)
             return self._smtp(message.sender, message.to + message.cc, mail)
         if application == "mpp":
             body = {"to": message.to, "cc": message.cc, "subject": message.subject, "text": message.text,
@@ -201,3 +207,11 @@ class ReferenceDriver(Driver):
 
     def close(self) -> None:
         self.session.close()
+
+
+def _named(address: str, names: dict[str, str]) -> Address | str:
+    """``address`` with its display name, when the message gives one."""
+    if address not in names:
+        return address
+    local, _, domain = address.rpartition("@")
+    return Address(display_name=names[address], username=local, domain=domain)

@@ -67,6 +67,11 @@ class TargetProfile:
         data["classification"] = asdict(self.classification)
         return data
 
+    def portal_origins(self) -> list[str]:
+        """Where the target serves the SM Portal: ``target.portal_origins``, else its ``target.http``."""
+        declared = self.target.get("portal_origins") or ([self.target["http"]] if self.target.get("http") else [])
+        return [str(o) for o in declared]
+
     def public_dict(self) -> dict[str, Any]:
         """The profile as recorded in results: secrets masked."""
         data = self.to_dict()
