@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from harness.conformance import results as R
-from harness.gateway.variants import VARIANTS
+from harness.gateway.variants import ALTERNATIVES, VARIANTS
 from harness.conformance.runner import RunOptions, run
 from harness.conformance.selfcheck import check_variant
 
@@ -100,9 +100,18 @@ def test_every_broken_variant_is_caught(variant, tmp_path):
     print(f"{variant}: caught by {outcome.caught_by[0]}")
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("alternative", list(ALTERNATIVES))
+def test_every_choice_the_source_allows_is_accepted_as_a_contract_difference(alternative, tmp_path):
+    code, results, _ = run(RunOptions(variant=alternative, reports_dir=tmp_path, quiet=True, seed=77))
+    assert code == 0 and results.verdict() == "Conformant", results.verdict()
+    assert results.contract_differences(), "the alternative left no trace among the contract differences"
+    assert all(c.level == "contract" for c in results.contract_differences())
+
+
 def test_selfcheck_prints_the_kill_rate():
     completed = subprocess.run([sys.executable, "-m", "harness.cli.main", "selfcheck", "--variant", "print-allowed",
-                                "no-private-marker"], cwd=REPO, capture_output=True, text=True, timeout=300)
+                                "read-receipt"], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "kill rate: 2/2 = 100%" in completed.stdout
 

@@ -231,7 +231,8 @@ def summary(results: R.RunResults) -> str:
     lines.append(f"{results.contract_line()} (choices of docs/contract.md, not of the source; "
                  "they never change the verdict)" if differences else results.contract_line())
     for cell in differences[:20]:
-        lines.append(f"  contract: {cell.ref} {cell.column} of {cell.recipient}: {cell.observed}")
+        where = f"{cell.ref} {cell.column} of {cell.recipient}" if cell.recipient else cell.ref
+        lines.append(f"  contract: {where}: {(cell.observed or '').splitlines()[0][:160]}")
     failed = [s for s in results.scenarios if s.status in (R.FAILED, R.HARNESS_ERROR)]
     for scenario in failed:
         lines.append(f"  {scenario.status.upper()}: {scenario.name}")

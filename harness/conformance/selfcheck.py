@@ -19,7 +19,7 @@ from typing import Any
 
 from harness.conformance import results as R
 from harness.errors import UsageError
-from harness.gateway.variants import VARIANTS
+from harness.gateway.variants import ALTERNATIVES, VARIANTS
 from harness.conformance.runner import RunOptions, run
 
 
@@ -39,7 +39,8 @@ def check_variant(variant: str, reports_dir: Path, workers: int = 1, seed: int |
     code, results, _ = run(RunOptions(variant=variant, reports_dir=reports_dir, quiet=True, report=False,
                                       exitfirst=exitfirst, workers=workers, seed=seed))
     failed = [s.name for s in results.scenarios if s.status == R.FAILED] if results else []
-    return VariantOutcome(variant, VARIANTS.get(variant, "the correct reference gateway"), bool(failed), failed,
+    described = {**VARIANTS, **ALTERNATIVES}.get(variant, "the correct reference gateway")
+    return VariantOutcome(variant, described, bool(failed), failed,
                           results.verdict() if results else "no results", round(time.perf_counter() - started, 2))
 
 
@@ -63,6 +64,8 @@ def main(args: Any) -> int:
     if args.list:
         for name, description in VARIANTS.items():
             print(f"{name:<30} {description}")
+        for name, description in ALTERNATIVES.items():
+            print(f"{name:<30} (allowed by the source) {description}")
         return 0
     chosen = args.variant or list(VARIANTS)
     unknown = [v for v in chosen if v not in VARIANTS]
@@ -75,4 +78,13 @@ def main(args: Any) -> int:
         print(f"  {'caught' if outcome.caught else 'MISSED':<7} {outcome.variant:<30} "
               f"{outcome.caught_by[0] if outcome.caught else outcome.verdict}")
     print(f"kill rate: {caught}/{len(outcomes)} = {100 * caught / max(len(outcomes), 1):.0f}%")
-    return 0 if caught == len(outcomes) and baseline.verdict == "Conformant" else 1
+    accepted = []
+    if not args.variant:  # the choices the source allows must pass, reported as contract differences
+        for name in ALTERNATIVES:
+            outcome = check_variant(name, Path(tempfile.mkdtemp(prefix="smlite-selfcheck-")), args.workers,
+                                    exitfirst=False)
+            accepted.append(outcome.verdict.startswith("Conformant"))
+            print(f"  {'accepted' if accepted[-1] else 'REJECTED':<8} {name:<30} {outcome.verdict}")
+        print(f"alternatives accepted: {sum(accepted)}/{len(accepted)}")
+    ok = caught == len(outcomes) and baseline.verdict == "Conformant" and all(accepted)
+    return 0 if ok else 1
