@@ -76,6 +76,9 @@ def _barrier(world: World, person: Person) -> None:
         person.seen_mail.add(message.id)
         if message.subject == "smlite barrier":
             break
+        if any(s.marker in f"{message.text}\n{message.html}" for s in world.sent
+               if person in s.recipients + s.copied):
+            continue  # a message the scenario sent this person, judged by its own step
         arrived.append(message)
         world.record.add_evidence("email", f"Unexpected mail for {person.address}", {
             "mailpit_id": message.id, "from": message.sender, "to": ", ".join(message.to),
