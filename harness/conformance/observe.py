@@ -115,7 +115,35 @@ class Observer:
     def sm_portal(self, address: str, links: list[str], original_subject: str,
                   original_marker: str | None) -> Observation:
         evidence: list[tuple[str, str, dict[str, Any]]] = []
-        tried = []
+        tried: list[str] = []
+        opened = self._open_first(address, links, original_marker, evidence, tried)
+        if opened:
+            return Observation("Message in SM Portal", "Yes", f"the portal link in {address}'s mail opens the message",
+                               evidence, [opened])
+        if "sm-portal-sign-in" in self.driver.capabilities:
+            signed_in = [link for link in self.driver.portal_links_as(address) if link not in links]
+            opened = self._open_first(address, signed_in, original_marker, evidence, tried)
+            if opened:
+                return Observation("Message in SM Portal", "Yes",
+                                   f"{address} signed in to the SM Portal and opened the message", evidence, [opened])
+        listed = None
+        if "sm-portal-index" in self.driver.capabilities:
+            items = self.driver.portal_index(address)
+            listed = any(item.get("subject") == original_subject for item in items)
+            evidence.append(("http", f"SM Portal index for {address}", {"items": items[:20]}))
+        if not tried:
+            detail = f"no portal link reached {address}"
+        else:
+            detail = f"portal links given to {address} do not open the message ({', '.join(tried)})"
+        if listed:
+            detail += "; the SM Portal index lists it, but the recipient cannot reach it"
+        elif listed is False:
+            detail += "; the SM Portal index does not list it"
+        return Observation("Message in SM Portal", "No", detail, evidence)
+
+    def _open_first(self, address: str, links: list[str], original_marker: str | None,
+                    evidence: list[tuple[str, str, dict[str, Any]]], tried: list[str]) -> str | None:
+        """The first of ``links`` that opens ``address``'s own copy of the message, or None."""
         for link in links:
             answer = self.driver.portal_open(link)
             body = answer.body if isinstance(answer.body, dict) else {}
@@ -131,20 +159,5 @@ class Observer:
                 evidence.append(("http", f"SM Portal message of {address}",
                                  {"status": 200, "subject": body.get("subject"), "permissions": body.get(
                                      "permissions"), "expires_at": body.get("expires_at")}))
-                return Observation("Message in SM Portal", "Yes",
-                                   f"the portal link in {address}'s mail opens the message", evidence, [link])
-        listed = None
-        if "sm-portal-index" in self.driver.capabilities:
-            items = self.driver.portal_index(address)
-            listed = any(item.get("subject") == original_subject for item in items)
-            evidence.append(("http", f"SM Portal index for {address}", {"items": items[:20]}))
-        if not links:
-            detail = f"no portal link reached {address}"
-        else:
-            detail = f"portal links given to {address} do not open the message ({', '.join(tried)})"
-        if listed:
-            detail += "; the SM Portal index lists it, but the recipient cannot reach it"
-        elif listed is False:
-            detail += "; the SM Portal index does not list it"
-        return Observation("Message in SM Portal", "No", detail, evidence)
-
+                return link
+        return None

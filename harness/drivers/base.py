@@ -126,6 +126,12 @@ class Driver(ABC):
     def portal_print(self, link: str) -> Response:
         """Try to print the message behind ``link``; the source requires a 4xx refusal."""
 
+    def portal_links_as(self, user: str) -> list[str]:
+        """Capability sm-portal-sign-in (optional): sign in to the SM Portal as ``user`` and return a
+        link ``portal_open`` accepts for each message there, newest first. For targets whose
+        recipients reach the SM Portal by signing in rather than through a link in their mail."""
+        raise NotImplementedError
+
     def portal_index(self, recipient: str) -> list[dict[str, Any]]:
         """Capability sm-portal-index: what the SM Portal holds for ``recipient``, dicts with ``subject``."""
         raise NotImplementedError

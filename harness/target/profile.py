@@ -34,7 +34,10 @@ CAPABILITIES: dict[str, str] = {
     "admin-console": "list definitions and try to change them in the Administration Console",
     "clock": "move the target's clock forward",
     "sm-portal-index": "list what the SM Portal holds for a recipient (test support)",
+    "sm-portal-sign-in": "open the SM Portal as a signed-in user, where recipients reach it without a link in their mail",
 }
+# Capabilities the reference gateway does not have (its recipients reach the SM Portal by links).
+OPTIONAL_EXTRAS = ("sm-portal-sign-in",)
 # What the source itself requires a target to do: --certify refuses to start without these.
 REQUIRED_BY_SOURCE = ("smtp-submission", "mpp", "sm-portal", "admin-console")
 MAILPIT_KEYS = {"api": "the sandbox Mailpit's API URL (the suite reads delivered mail there)",
@@ -52,7 +55,7 @@ class TargetProfile:
     driver: str = "reference"
     internal_domains: list[str] = field(default_factory=lambda: ["corp.example"])
     external_domains: list[str] = field(default_factory=lambda: ["example.net", "example.org"])
-    capabilities: list[str] = field(default_factory=lambda: list(CAPABILITIES))
+    capabilities: list[str] = field(default_factory=lambda: [c for c in CAPABILITIES if c not in OPTIONAL_EXTRAS])
     target: dict[str, Any] = field(default_factory=dict)  # driver settings: smtp, http, admin_token...
     mailpit: dict[str, Any] = field(default_factory=dict)  # api, smtp
     classification: Rules = field(default_factory=Rules)
@@ -264,7 +267,8 @@ def from_sandbox(info: dict[str, Any], name: str = "smlite reference gateway",
     gateway = gateway if gateway is not None else info.get("gateway_settings") or {}
     variant = info.get("variant") or ""
     name = gateway.get("name") or name
-    capabilities = [c for c in CAPABILITIES if c != "clock" or gateway.get("test_clock", True)]
+    capabilities = [c for c in CAPABILITIES
+                    if c not in OPTIONAL_EXTRAS and (c != "clock" or gateway.get("test_clock", True))]
     return TargetProfile(
         name=name + (f" [broken variant: {variant}]" if variant else ""),
         version=__version__,
