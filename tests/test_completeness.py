@@ -136,3 +136,31 @@ def test_progress_counts_the_selection(reports):
     progress = [line for line in done.stderr.splitlines() if line.startswith("[")]
     assert done.returncode == 0 and len(progress) == 6
     assert progress[0].startswith("[  1/6]") and progress[-1].startswith("[  6/6]")
+
+
+def test_a_mail_sandbox_refusing_every_delivery_is_a_harness_error_within_seconds(tmp_path):
+    """Mailpit in chaos (451 at RCPT for every message): the harness's control message fails, so
+    every scenario is a harness error and the run Incomplete — not minutes of timeouts blamed on the target."""
+    import time
+
+    from harness.conformance import results as R
+    from harness.sandbox.lifecycle import Sandbox
+    from harness.target.files import toml_text
+    from harness.target.profile import from_sandbox
+
+    with Sandbox(mailpit_options={"chaos": True}) as sandbox:
+        profile = from_sandbox(sandbox.info())
+        path = tmp_path / "target.toml"
+        path.write_text(toml_text({k: v for k, v in profile.to_dict().items() if k != "source_path"}))
+        sandbox.mailbox.set_chaos(recipient=(451, 100))
+        started = time.monotonic()
+        done = subprocess.run([*SMLITE, "run", "--target", str(path), "--reports-dir", str(tmp_path / "r")],
+                              cwd=REPO, capture_output=True, text=True, timeout=300)
+        elapsed = time.monotonic() - started
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert elapsed < 30, f"took {elapsed:.0f}s"
+    (run,) = [p for p in (tmp_path / "r").iterdir() if p.is_dir() and not p.is_symlink()]
+    results = R.RunResults.load(run / "results.json")
+    assert results.verdict() == "Incomplete" and results.counts()[R.FAILED] == 0
+    errors = [s for s in results.scenarios if s.status == R.HARNESS_ERROR]
+    assert errors and all("mail sandbox is not working" in s.message for s in errors)

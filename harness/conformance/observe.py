@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from harness.spec.classify import NOTHING, Classification, Rules, classify, parts_of
 from harness.drivers.base import Driver
@@ -51,8 +51,10 @@ def _email_evidence(message: Any, classification: Classification) -> dict[str, A
 
 
 class Observer:
-    def __init__(self, driver: Driver, mailpit: MailpitClient, rules: Rules, timeout_s: float = 15.0):
+    def __init__(self, driver: Driver, mailpit: MailpitClient, rules: Rules, timeout_s: float = 15.0,
+                 control: Callable[[], Any] | None = None):
         self.driver, self.mailpit, self.rules, self.timeout_s = driver, mailpit, rules, timeout_s
+        self.control = control  # proves the mail sandbox itself works when a wait runs out
         self.origins = driver.profile.portal_origins()
 
     # -- Mail Box ------------------------------------------------------------
@@ -70,6 +72,8 @@ class Observer:
         started = time.perf_counter()
         message = self.next_mail(address, seen)
         if message is None:
+            if self.control is not None:
+                self.control()  # HarnessError when the sandbox, not the target, lost the mail
             return Observation("Mail Box", NOTHING,
                                f"no new message reached {address} within {self.timeout_s:.0f}s")
         seen.add(message.id)
