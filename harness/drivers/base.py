@@ -126,6 +126,11 @@ class Driver(ABC):
     def portal_print(self, link: str) -> Response:
         """Try to print the message behind ``link``; the source requires a 4xx refusal."""
 
+    def portal_page(self, link: str) -> Response:
+        """Capability sm-portal-page (optional): the SM Portal's page behind ``link`` as a browser gets
+        it: 200 with the HTML in ``text``. The suite checks there too what the attributes allow."""
+        raise NotImplementedError
+
     def portal_links_as(self, user: str) -> list[str]:
         """Capability sm-portal-sign-in (optional): sign in to the SM Portal as ``user`` and return a
         link ``portal_open`` accepts for each message there, newest first. For targets whose

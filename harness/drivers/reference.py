@@ -22,7 +22,8 @@ from harness.drivers.base import Driver, Exchange, Outgoing, Response
 from harness.errors import HarnessError, UsageError
 from harness.target.profile import TargetProfile
 
-_ALL = frozenset({"smtp-submission", "mpp", "sm-portal", "admin-console", "clock", "sm-portal-index"})
+_ALL = frozenset({"smtp-submission", "mpp", "sm-portal", "admin-console", "clock", "sm-portal-index",
+                  "sm-portal-page"})
 
 
 def _host_port(value: str, what: str) -> tuple[str, int]:
@@ -155,6 +156,11 @@ class ReferenceDriver(Driver):
     def portal_reply(self, link: str, text: str, reply_all: bool = False) -> Response:
         return self._http("POST", self._portal_api(link, "/reply-all" if reply_all else "/reply"),
                           json={"text": text})
+
+    def portal_page(self, link: str) -> Response:
+        parts = urlsplit(link)
+        base = f"{parts.scheme}://{parts.netloc}" if parts.scheme else self.base_url
+        return self._http("GET", f"{base}/sm-portal/m/{self._token(link)}")
 
     def portal_print(self, link: str) -> Response:
         return self._http("POST", self._portal_api(link, "/print"))

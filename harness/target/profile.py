@@ -34,6 +34,7 @@ CAPABILITIES: dict[str, str] = {
     "admin-console": "list definitions and try to change them in the Administration Console",
     "clock": "move the target's clock forward",
     "sm-portal-index": "list what the SM Portal holds for a recipient (test support)",
+    "sm-portal-page": "open the SM Portal's page of a message, as a person sees it (HTML)",
     "sm-portal-sign-in": "open the SM Portal as a signed-in user, where recipients reach it without a link in their mail",
 }
 # Capabilities the reference gateway does not have (its recipients reach the SM Portal by links).
