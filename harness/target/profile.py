@@ -37,6 +37,9 @@ CAPABILITIES: dict[str, str] = {
     "sm-portal-page": "open the SM Portal's page of a message, as a person sees it (HTML)",
     "sm-portal-sign-in": "open the SM Portal as a signed-in user, where recipients reach it without a link in their mail",
 }
+# A profile without `capabilities` declares these: the six of the first contract. Capabilities
+# added since are opt-in, so a profile and driver written against the first contract keep working.
+DEFAULT_CAPABILITIES = ("smtp-submission", "mpp", "sm-portal", "admin-console", "clock", "sm-portal-index")
 # Capabilities the reference gateway does not have (its recipients reach the SM Portal by links).
 OPTIONAL_EXTRAS = ("sm-portal-sign-in",)
 # What the source itself requires a target to do: --certify refuses to start without these.
@@ -56,7 +59,7 @@ class TargetProfile:
     driver: str = "reference"
     internal_domains: list[str] = field(default_factory=lambda: ["corp.example"])
     external_domains: list[str] = field(default_factory=lambda: ["example.net", "example.org"])
-    capabilities: list[str] = field(default_factory=lambda: [c for c in CAPABILITIES if c not in OPTIONAL_EXTRAS])
+    capabilities: list[str] = field(default_factory=lambda: list(DEFAULT_CAPABILITIES))
     target: dict[str, Any] = field(default_factory=dict)  # driver settings: smtp, http, admin_token...
     mailpit: dict[str, Any] = field(default_factory=dict)  # api, smtp
     classification: Rules = field(default_factory=Rules)
