@@ -25,6 +25,7 @@ from typing import Any, Mapping
 
 from harness.spec.classify import Rules
 from harness.errors import UsageError
+from harness.files import atomic_write_text
 
 CAPABILITIES: dict[str, str] = {
     "smtp-submission": "send from Mimecast for Outlook and Mimecast for Mac (SMTP submission)",
@@ -73,8 +74,8 @@ class TargetProfile:
         return data
 
     def save_json(self, path: Path) -> Path:
-        path.write_text(json.dumps(self.to_dict(), indent=2), encoding="utf-8")
-        return path
+        """Write the profile, secrets and all, readable by its owner only (0600, atomically)."""
+        return atomic_write_text(path, json.dumps(self.to_dict(), indent=2), mode=0o600)
 
 
 def _secret(key: str) -> bool:
