@@ -19,6 +19,7 @@ import requests
 
 from harness.drivers.base import Driver, Exchange, Outgoing, Response
 from harness.errors import HarnessError, UsageError
+from harness.target.origins import require_target_origin
 from harness.target.profile import TargetProfile
 
 _ALL = frozenset({"smtp-submission", "mpp", "sm-portal", "admin-console", "clock", "sm-portal-index"})
@@ -29,6 +30,26 @@ def _host_port(value: str, what: str) -> tuple[str, int]:
     if not host or not port.isdigit():
         raise UsageError("Bad target profile", f"target.{what} must read host:port, got {value!r}")
     return host, int(port)
+
+
+def _drop(client: smtplib.SMTP | None) -> None:
+    """Close the socket without a word (a QUIT's answer could be taken for the interrupted command's)."""
+    if client is not None:
+        try:
+            client.close()
+        except Exception:
+            pass
+
+
+def _quit(client: smtplib.SMTP) -> None:
+    """End a finished exchange politely; its answer changes nothing about the submission's."""
+    try:
+        client.quit()
+    except (OSError, smtplib.SMTPException):
+        _drop(client)
+    except BaseException:
+        _drop(client)
+        raise
 
 
 class ReferenceDriver(Driver):
@@ -88,22 +109,34 @@ class ReferenceDriver(Driver):
         return Response(answer.status_code, body, answer.text)
 
     def _smtp(self, envelope_from: str, recipients: list[str], message: EmailMessage) -> Response:
+        """One submission. Only a reply the server gave to this exchange becomes a Response: an
+        interrupt (Ctrl-C, SystemExit) or any other non-SMTP error mid-exchange drops the connection
+        without QUIT and propagates, so nothing is recorded. (``with smtplib.SMTP()`` would send QUIT on
+        the way out and read the interrupted DATA's pending "250" as QUIT's answer, which smtplib then
+        raises as SMTPResponseException(250): a message never confirmed, recorded as accepted.)"""
         if not self.smtp_host:
             raise UsageError("No SMTP submission endpoint", "the profile's [target] has no 'smtp' (host:port)")
         started = time.perf_counter()
+        client: smtplib.SMTP | None = None
         try:
-            with smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=self.timeout) as client:
-                refused = client.send_message(message, from_addr=envelope_from, to_addrs=recipients)
-                code, text = 250, f"accepted ({len(recipients) - len(refused)} recipients)"
-                if refused:
-                    code, text = 550, f"recipients refused: {refused}"
+            client = smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=self.timeout)
+            refused = client.send_message(message, from_addr=envelope_from, to_addrs=recipients)
+            code, text = 250, f"accepted ({len(recipients) - len(refused)} recipients)"
+            if refused:
+                code, text = 550, f"recipients refused: {refused}"
         except smtplib.SMTPResponseException as exc:
             code, text = exc.smtp_code, exc.smtp_error.decode("utf-8", "replace")
         except smtplib.SMTPRecipientsRefused as exc:
             first = next(iter(exc.recipients.values()))
             code, text = first[0], f"recipients refused: {exc.recipients}"
         except (OSError, smtplib.SMTPException) as exc:
+            _drop(client)
             raise HarnessError("Target SMTP unreachable", f"{self.smtp_host}:{self.smtp_port}", str(exc)) from None
+        except BaseException:
+            _drop(client)  # interrupted: no QUIT, no answer, no evidence
+            raise
+        if client is not None:
+            _quit(client)
         self.record(Exchange("smtp", f"MAIL FROM:<{envelope_from}> RCPT TO:{recipients} "
                              f"Subject: {message['Subject']}", code, text, time.perf_counter() - started))
         return Response(code, {"message_id": message["Message-ID"]}, text)
@@ -136,11 +169,12 @@ class ReferenceDriver(Driver):
     # -- SM Portal -------------------------------------------------------------
     @staticmethod
     def _token(link: str) -> str:
-        return link.rstrip("/").rsplit("/", 1)[-1]
+        return urlsplit(link).path.rstrip("/").rsplit("/", 1)[-1]
 
     def _portal_api(self, link: str, suffix: str = "") -> str:
-        parts = urlsplit(link)
-        base = f"{parts.scheme}://{parts.netloc}" if parts.scheme else self.base_url
+        """The API URL behind a portal link, on the origin the profile declares for it (never the
+        link's own host): a link anywhere else raises ForeignLink and nothing is requested."""
+        base = require_target_origin(self.profile, link)
         return f"{base}/sm-portal/api/messages/{self._token(link)}{suffix}"
 
     def portal_open(self, link: str) -> Response:

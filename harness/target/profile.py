@@ -22,10 +22,12 @@ import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 from harness.spec.classify import Rules
 from harness.errors import UsageError
 from harness.files import atomic_write_text
+from harness.target.origins import origin_of
 
 CAPABILITIES: dict[str, str] = {
     "smtp-submission": "send from Mimecast for Outlook and Mimecast for Mac (SMTP submission)",
@@ -57,6 +59,7 @@ class TargetProfile:
     mailpit: dict[str, Any] = field(default_factory=dict)  # api, smtp
     classification: Rules = field(default_factory=Rules)
     delivery_timeout_s: float = 15.0
+    portal_origins: list[str] = field(default_factory=list)  # optional: more origins serving the SM Portal
     source_path: str = ""
 
     def has(self, capability: str) -> bool:
@@ -145,6 +148,17 @@ def _mailpit(value: Any, where: str) -> dict[str, Any]:
     return dict(value)
 
 
+def _portal_origins(value: Any, where: str) -> list[str]:
+    """Origins (``scheme://host[:port]``) besides ``[target] http`` whose portal links may be followed."""
+    if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise _bad(where, f"'portal_origins' must be a list of strings, got {value!r}")
+    for origin in value:
+        parts = urlsplit(origin) if origin_of(origin) else None
+        if parts is None or parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc:
+            raise _bad(where, f"'portal_origins': {origin!r} is not an origin like https://portal.example:8443")
+    return list(dict.fromkeys(v.rstrip("/") for v in value))
+
+
 def from_dict(data: dict[str, Any], where: str = "profile", *, internal: bool = False) -> TargetProfile:
     """Validate a parsed profile; ``internal`` allows the keys smlite itself writes (profile.json)."""
     data = dict(data)
@@ -184,6 +198,8 @@ def from_dict(data: dict[str, Any], where: str = "profile", *, internal: bool = 
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 600:
         raise _bad(where, f"'delivery_timeout_s' must be a number of seconds between 0 and 600, got {timeout!r}")
     data["delivery_timeout_s"] = float(timeout)
+    if "portal_origins" in data:
+        data["portal_origins"] = _portal_origins(data["portal_origins"], where)
     data["classification"] = _classification(data.get("classification"), where)
     return TargetProfile(**data)
 
@@ -260,6 +276,8 @@ def from_sandbox(info: dict[str, Any], name: str = "smlite reference gateway",
     variant = info.get("variant") or ""
     name = gateway.get("name") or name
     capabilities = [c for c in CAPABILITIES if c != "clock" or gateway.get("test_clock", True)]
+    public = gateway.get("public_base_url")  # the gateway's portal links point there
+    portal_origins = [f"{urlsplit(public).scheme}://{urlsplit(public).netloc}"] if origin_of(public) else []
     return TargetProfile(
         name=name + (f" [broken variant: {variant}]" if variant else ""),
         version=__version__,
@@ -270,6 +288,7 @@ def from_sandbox(info: dict[str, Any], name: str = "smlite reference gateway",
                 "http": info["gateway_http"], "admin_token": info["admin_token"]},
         mailpit={"api": info["mailpit_api"], "smtp": f"{info['mailpit_smtp'][0]}:{info['mailpit_smtp'][1]}"},
         classification=rules_for_gateway(gateway),
+        portal_origins=portal_origins,
     )
 
 
@@ -300,6 +319,8 @@ def to_toml(profile: TargetProfile, comment: str = "") -> str:
     for key in ("name", "version", "driver", "internal_domains", "external_domains", "capabilities",
                 "delivery_timeout_s"):
         lines.append(f"{key} = {literal(data[key])}")
+    if data["portal_origins"]:
+        lines.append(f"portal_origins = {literal(data['portal_origins'])}")
     for table in ("target", "mailpit", "classification"):
         lines += ["", f"[{table}]"] + [f"{k} = {literal(v)}" for k, v in data[table].items()]
     return "\n".join(lines) + "\n"
