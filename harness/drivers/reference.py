@@ -20,7 +20,7 @@ import requests
 from harness.drivers.base import Driver, Exchange, Outgoing, Response
 from harness.errors import HarnessError, UsageError
 from harness.target.origins import require_target_origin
-from harness.target.profile import TargetProfile
+from harness.target.profile import TargetProfile, key_names, shown
 
 _ALL = frozenset({"smtp-submission", "mpp", "sm-portal", "admin-console", "clock", "sm-portal-index"})
 
@@ -28,7 +28,7 @@ _ALL = frozenset({"smtp-submission", "mpp", "sm-portal", "admin-console", "clock
 def _host_port(value: str, what: str) -> tuple[str, int]:
     host, _, port = str(value).rpartition(":")
     if not host or not port.isdigit():
-        raise UsageError("Bad target profile", f"target.{what} must read host:port, got {value!r}")
+        raise UsageError("Bad target profile", f"target.{what} must read host:port, got {shown(value)}")
     return host, int(port)
 
 
@@ -68,7 +68,7 @@ class ReferenceDriver(Driver):
         settings = profile.target
         unknown = sorted(set(settings) - set(self.settings_keys))
         if unknown:
-            raise UsageError("Bad target profile", f"[target] has unknown keys {', '.join(unknown)} for the "
+            raise UsageError("Bad target profile", f"[target] has unknown keys {key_names(unknown)} for the "
                              f"reference driver; known: {', '.join(self.settings_keys)}")
         needs_token = sorted({"mpp", "admin-console", "clock", "sm-portal-index"} & set(profile.capabilities))
         wanted = {"http": True, "smtp": "smtp-submission" in profile.capabilities, "admin_token": bool(needs_token)}
@@ -80,11 +80,11 @@ class ReferenceDriver(Driver):
         self.smtp_host, self.smtp_port = _host_port(settings["smtp"], "smtp") if settings.get("smtp") else ("", 0)
         self.base_url = str(settings["http"]).rstrip("/")
         if not self.base_url.startswith(("http://", "https://")):
-            raise UsageError("Bad target profile", f"target.http must be an http(s) URL, got {settings['http']!r}")
+            raise UsageError("Bad target profile", f"target.http must be an http(s) URL, got {shown(settings['http'])}")
         self.admin_token = str(settings.get("admin_token", ""))
         timeout = settings.get("timeout_s", 10)
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise UsageError("Bad target profile", f"target.timeout_s must be a positive number, got {timeout!r}")
+            raise UsageError("Bad target profile", f"target.timeout_s must be a positive number, got {shown(timeout)}")
         self.timeout = float(timeout)
         self.session = requests.Session()
         self._mpp_sessions: dict[str, str] = {}
@@ -163,7 +163,7 @@ class ReferenceDriver(Driver):
             body = {"to": message.to, "cc": message.cc, "subject": message.subject, "text": message.text,
                     "html": message.html, "definition": definition, "headers": message.headers}
             return self._http("POST", "/mpp/api/messages", json=body, auth=self._mpp_session(message.sender))
-        raise UsageError("Cannot send", f"application {application!r} does not compose new messages "
+        raise UsageError("Cannot send", f"application {shown(application)} does not compose new messages "
                          "(the SM Portal only replies: use portal_reply)")
 
     # -- SM Portal -------------------------------------------------------------
