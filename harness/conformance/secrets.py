@@ -160,3 +160,10 @@ def mask_run_results(results: Any, masker: Masker) -> Any:
     from harness.conformance import results as R
 
     return R.RunResults.from_dict(mask_results(results.to_dict(), masker))
+
+
+def for_report(results: Any, profile: Any, *, reveal: bool = False) -> Any:
+    """What every writer and the terminal summary get: ``results`` masked with the profile's secrets,
+    or as it is with ``--reveal-secrets``. Call once per run and use the one object for all outputs
+    (a Masker's hash key is per Masker, so equal secrets look equal only within one masking)."""
+    return results if reveal else mask_run_results(results, Masker.from_profile(profile))

@@ -128,3 +128,13 @@ def test_masking_is_idempotent_and_leaves_ordinary_text_alone():
 ])
 def test_patterns_mask_what_the_target_hands_out(text, secret):
     assert secret not in Masker().text(text)
+
+
+def test_for_report_masks_unless_revealed(tmp_path):
+    from harness.conformance.secrets import for_report
+
+    run = planted_run()
+    masked = for_report(run, planted_profile())
+    assert ADMIN_TOKEN not in str(masked.to_dict()) and ADMIN_TOKEN in str(run.to_dict())
+    assert masked.verdict() == run.verdict() and masked.exit_code() == run.exit_code()
+    assert for_report(run, planted_profile(), reveal=True) is run
