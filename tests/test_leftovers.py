@@ -161,13 +161,15 @@ import threading; threading.Event().wait()
 def test_a_gateway_behind_a_wrapper_stops_when_the_harness_is_sigkilled(tmp_path):
     harness = subprocess.Popen([sys.executable, "-c", WRAPPED_GATEWAY, str(tmp_path / "run")],
                                stdout=subprocess.PIPE, text=True, cwd=REPO, env=isolated_env(tmp_path))
-    read_until(harness, "ready")
-    children = wait_for_children(harness.pid, ("mailpit", "-m harness.gateway"))
-    gateway = json.loads((tmp_path / "run" / "gateway.ready.json").read_text())["pid"]
-    assert gateway in children and not gone(gateway)
-    assert Path(f"/proc/{gateway}/stat").read_text().split()[3] != str(harness.pid), "a grandchild"
-    harness.kill()
-    harness.wait()
+    try:
+        read_until(harness, "ready")
+        children = wait_for_children(harness.pid, ("mailpit", "-m harness.gateway"))
+        gateway = json.loads((tmp_path / "run" / "gateway.ready.json").read_text())["pid"]
+        assert gateway in children and not gone(gateway)
+        assert Path(f"/proc/{gateway}/stat").read_text().split()[3] != str(harness.pid), "a grandchild"
+    finally:
+        harness.kill()
+        harness.wait()
     assert_all_gone_within(children)
     assert "gateway stopped" in (tmp_path / "run" / "gateway.log").read_text(), "a clean shutdown"
 
@@ -196,22 +198,26 @@ def smlite(env: dict[str, str], *args: str) -> subprocess.Popen:
 def kill_sandbox_up(env: dict[str, str]) -> dict[int, str]:
     """Start `smlite sandbox up`, SIGKILL it once it serves; its children, as they were."""
     up = smlite(env, "sandbox", "up")
-    read_until(up, "Ctrl-C to stop")
-    state = json.loads((Path(env["XDG_STATE_HOME"]) / "smlite" / "sandbox.json").read_text())
-    children = descendants(up.pid)
-    assert {state["pids"]["mailpit"], state["pids"]["gateway"]} <= set(children), children
-    up.kill()
-    up.wait()
+    try:
+        read_until(up, "Ctrl-C to stop")
+        state = json.loads((Path(env["XDG_STATE_HOME"]) / "smlite" / "sandbox.json").read_text())
+        children = descendants(up.pid)
+        assert {state["pids"]["mailpit"], state["pids"]["gateway"]} <= set(children), children
+    finally:
+        up.kill()  # the SIGKILL under test (and, should an assertion fail, no process left running)
+        up.wait()
     return children
 
 
 def kill_run(env: dict[str, str], reports: Path) -> dict[int, str]:
     """Start `smlite run` (embedded sandbox), SIGKILL it while the suite runs; its children, as they were."""
     run = smlite(env, "run", "--reports-dir", str(reports), "-k", "T1")
-    read_until(run, "sandbox ready")
-    children = wait_for_children(run.pid, ("mailpit", "-m harness.gateway", "-m pytest"))
-    run.kill()
-    run.wait()
+    try:
+        read_until(run, "sandbox ready")
+        children = wait_for_children(run.pid, ("mailpit", "-m harness.gateway", "-m pytest"))
+    finally:
+        run.kill()
+        run.wait()
     return children
 
 
@@ -236,12 +242,15 @@ def test_sigkilled_sandbox_up_folder_is_swept_at_the_next_start(tmp_path):
     assert stat.S_IMODE(state.stat().st_mode) == 0o600
 
     second = smlite(env, "sandbox", "up")  # the next start
-    read_until(second, "Ctrl-C to stop")
-    assert json.loads(state.read_text())["admin_token"] != admin_token
-    for folder in left:
-        assert not folder.exists(), f"{folder} (run folder of the killed sandbox) swept at the next start"
-    second.send_signal(signal.SIGTERM)
-    assert second.wait(timeout=30) == 0
+    try:
+        read_until(second, "Ctrl-C to stop")
+        assert json.loads(state.read_text())["admin_token"] != admin_token
+        for folder in left:
+            assert not folder.exists(), f"{folder} (run folder of the killed sandbox) swept at the next start"
+    finally:
+        second.send_signal(signal.SIGTERM)
+        code = second.wait(timeout=30)
+    assert code == 0
     assert leftovers(temp) == [] and not state.exists()
 
 
