@@ -47,6 +47,8 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variant", default="", metavar="NAME",
                         help="run the embedded reference as a deliberately broken variant (see `smlite selfcheck --list`)")
     parser.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first failing scenario")
+    parser.add_argument("--reveal-secrets", action="store_true",
+                        help="keep tokens and passwords in the report and terminal (local debugging; the report says so)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
 
 
@@ -121,7 +123,7 @@ def _run(args: argparse.Namespace) -> int:
 
     options = runner.RunOptions(target=args.target, variant=args.variant, select=args.select,
                                 workers=args.workers, seed=args.seed, certify=args.certify,
-                                quiet=args.quiet, exitfirst=args.exitfirst)
+                                quiet=args.quiet, exitfirst=args.exitfirst, reveal_secrets=args.reveal_secrets)
     if args.reports_dir:
         options.reports_dir = args.reports_dir
     if args.target and args.variant:

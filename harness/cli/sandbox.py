@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.errors import UsageError
-from harness.sandbox import procs
+from harness.sandbox import private, procs
 from harness.sandbox.lifecycle import GatewaySettings, Sandbox
 from harness.sandbox.state import pid_alive, read_state, state_file_path
 from harness.target import profile as profiles
@@ -85,6 +85,7 @@ def up(args: Any) -> int:
             raise UsageError("--gateway-config configures the reference gateway", "drop it or --mailpit-only")
         args.gateway_settings = GatewaySettings.from_mapping(profiles.gateway_settings_file(args.gateway_config))
     state_path = state_file_path(name=name)
+    private.sweep_stale(state_files=[state_path])
     existing = read_state(state_path)
     if existing:
         how = "`smlite sandbox up --name OTHER` starts another" if not name else "pick another --name"
@@ -129,7 +130,7 @@ def write_profile(sandbox: Sandbox, path: Any) -> Any:
         text = profiles.to_toml(profiles.from_sandbox(info), PROFILE_COMMENT)
     else:
         text = profiles.to_toml(profiles.starter_profile(info), STARTER_COMMENT)
-    path.write_text(text, encoding="utf-8")
+    private.write_private(path, text)  # it holds the admin token
     return path
 
 

@@ -25,14 +25,13 @@ import os
 import secrets
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from harness.sandbox import procs
+from harness.sandbox import private, procs
 from harness.errors import HarnessError
 from harness.mailbox.mailpit import MailpitClient
 from harness.sandbox.mailpit import MailpitProcess
@@ -100,7 +99,7 @@ class Sandbox:
     def start(self) -> "Sandbox":
         started = time.monotonic()
         if self._given_run_dir is None:
-            self._temp_run_dir = Path(tempfile.mkdtemp(prefix="smlite-sandbox-")).resolve()
+            self._temp_run_dir = private.make_private_dir("smlite-sandbox-")
         self.run_dir.mkdir(parents=True, exist_ok=True)
         try:
             self.mailpit = MailpitProcess(self.run_dir, ready_deadline_s=self.ready_deadline_s,
@@ -201,7 +200,7 @@ class Sandbox:
     def _start_gateway(self) -> None:
         config = self.gateway_config()
         config_path = self.run_dir / "gateway.toml"
-        config_path.write_text(toml_text(config), encoding="utf-8")
+        private.write_private(config_path, toml_text(config))  # it holds the admin token
         ready_file = Path(config["ready_file"])
         ready_file.unlink(missing_ok=True)
         env = {k: v for k, v in os.environ.items() if k != VARIANT_ENV}
@@ -232,10 +231,7 @@ class Sandbox:
         if self.state_path is None:
             return
         state = {**self.info(), "owner_pid": os.getpid(), "started_at": time.time()}
-        self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.state_path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(state, indent=2))
-        os.replace(temporary, self.state_path)
+        private.write_private(self.state_path, json.dumps(state, indent=2))
 
     def _remove_state(self) -> None:
         state = read_state(self.state_path, include_stale=True) if self.state_path else None
