@@ -92,6 +92,8 @@ def pytest_command(options: RunOptions, profile_path: Path, results_path: Path, 
                "-p", "pytest_bdd.plugin", "--assert=plain"]
     if not options.quiet:
         command.append("--smlite-progress")
+    if options.reveal_secrets:
+        command.append("--smlite-reveal-secrets")
     if options.workers > 1:
         command += ["-p", "xdist.plugin", "-n", str(options.workers)]
     if options.select:
