@@ -121,3 +121,80 @@ def check_report_in_browser(index_path: Path, *, expect_subject: str | None = No
         problems.append("no verdict shown")
     seen["ok"] = not problems
     return seen
+
+
+def _count_pdf_pages(data: bytes) -> int:
+    try:
+        import io
+
+        from pypdf import PdfReader
+    except ImportError as exc:  # pypdf is a dev dependency
+        raise BrowserUnavailable("the pypdf Python package is not installed (pip install -e '.[dev]')") from exc
+    return len(PdfReader(io.BytesIO(data)).pages)
+
+
+def print_report(page_path: Path, *, appendix: bool = False, pdf: Path | None = None,
+                 executable: str = CHROMIUM) -> dict[str, Any]:
+    """Print a page to A4 the way Chromium's print dialog would (print media, backgrounds on).
+
+    ``appendix`` ticks the report's "Print evidence appendix" toggle first.
+    Returns {"pages": n, "pdf": path or None, "requests": [...]}."""
+    from playwright.sync_api import sync_playwright
+
+    page_path = Path(page_path).resolve()
+    seen: dict[str, Any] = {"requests": []}
+    with sync_playwright() as p:
+        browser = _launch(p, executable)
+        try:
+            page = browser.new_page()
+            page.on("request", lambda request: seen["requests"].append(request.url))
+            page.goto(page_path.as_uri(), wait_until="load")
+            if appendix:
+                page.locator("#print-appendix").check()
+            page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+            page.emulate_media(media="print")
+            data = page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
+        finally:
+            browser.close()
+    if pdf:
+        Path(pdf).write_bytes(data)
+    seen["pdf"] = str(pdf) if pdf else None
+    seen["pages"] = _count_pdf_pages(data)
+    return seen
+
+
+def overflow_at(page_path: Path, width: int = 390, *, screenshot: Path | None = None,
+                executable: str = CHROMIUM) -> dict[str, Any]:
+    """Open a page at a phone's width: {"scroll_width", "width", "overflowing": [elements wider than the page]}.
+
+    An element counts as overflowing when it sticks out of the viewport, or its content spills out of
+    it (clipped text), and no ancestor of it scrolls horizontally (a table inside its own scroll box is fine)."""
+    from playwright.sync_api import sync_playwright
+
+    page_path = Path(page_path).resolve()
+    with sync_playwright() as p:
+        browser = _launch(p, executable)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 844}, device_scale_factor=1)
+            page.goto(page_path.as_uri(), wait_until="load")
+            found = page.evaluate("""(width) => {
+              const out = [];
+              const scrolls = el => { for (let p = el.parentElement; p; p = p.parentElement) {
+                const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll' || o === 'hidden') return true; }
+                return false; };
+              for (const el of document.body.querySelectorAll('*')) {
+                const r = el.getBoundingClientRect();
+                const spills = el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1
+                  && getComputedStyle(el).overflowX === 'visible' && el.tagName !== 'PRE';
+                if (((r.width && r.right > width + 0.5) || spills) && !scrolls(el)) {
+                  out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : '') + ' right=' + Math.round(r.right));
+                }
+              }
+              return {scroll_width: document.documentElement.scrollWidth, overflowing: out.slice(0, 20)};
+            }""", width)
+            if screenshot:
+                page.screenshot(path=str(screenshot), full_page=False)
+        finally:
+            browser.close()
+    found["width"] = width
+    return found

@@ -30,7 +30,8 @@ def environment() -> Environment:
                       autoescape=select_autoescape(["html", "htm", "xml", "j2"], default_for_string=True,
                                                    default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(labels=V.STATUS_LABELS, duration=V.duration, main_link=V.main_link)
+    env.globals.update(labels=V.STATUS_LABELS, duration=V.duration, main_link=V.main_link,
+                       scenario_status=V.scenario_status)
     return env
 
 
