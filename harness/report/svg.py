@@ -52,7 +52,7 @@ def overview(bars: list[Bar], *, width: int = 640) -> Markup:
     plot_w = width - label_w - 48
     biggest = max([sum(b.counts.values()) for b in bars] + [1])
     height = top + row_h * len(bars) + 30
-    parts = [f'<svg class="chart overview" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+    parts = [f'<svg class="chart overview" viewBox="0 0 {width} {height}" '
              f'width="100%" role="img" aria-labelledby="overview-title" font-size="12" '
              f'font-family="system-ui,sans-serif"><title id="overview-title">Results per table</title>']
     present: set[str] = set()
@@ -88,7 +88,7 @@ def history(bars: list[Bar], *, width: int = 720, chart_id: str = "history") -> 
     step = plot_w / n
     col_w = max(min(step * 0.7, 40), 2)
     biggest = max([sum(b.counts.values()) for b in bars] + [1])
-    parts = [f'<svg class="chart history" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height + 18}" '
+    parts = [f'<svg class="chart history" viewBox="0 0 {width} {height + 18}" '
              f'width="100%" role="img" aria-labelledby="{escape(chart_id)}-t" font-size="11" '
              f'font-family="system-ui,sans-serif"><title id="{escape(chart_id)}-t">Scenario counts and verdict per '
              f'run, oldest first</title>',
