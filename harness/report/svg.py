@@ -11,6 +11,7 @@ these are a few rectangles.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -96,7 +97,8 @@ def history(bars: list[Bar], *, width: int = 720, chart_id: str = "history") -> 
              f'<text x="{left - 4}" y="{top + 4}" text-anchor="end" fill="#5f6b7a">{biggest}</text>',
              f'<text x="{left - 4}" y="{top + plot_h}" text-anchor="end" fill="#5f6b7a">0</text>']
     present: set[str] = set()
-    every = max(1, round(n / 12))
+    widest = max([len(b.label) for b in bars] + [1]) * 6.2 + 10
+    every = max(1, math.ceil(widest / step))  # label every k-th column so that labels never overlap
     for i, bar in enumerate(bars):
         x = left + i * step + (step - col_w) / 2
         y = float(top + plot_h)
