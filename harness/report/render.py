@@ -17,6 +17,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from harness import results as R
+from harness import source
 from harness.report import view as V
 from harness.report.cucumber import write_cucumber
 from harness.report.junit import write_junit
@@ -31,7 +32,7 @@ def environment() -> Environment:
                                                    default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.globals.update(labels=V.STATUS_LABELS, duration=V.duration, main_link=V.main_link,
-                       scenario_status=V.scenario_status)
+                       scenario_status=V.scenario_status, known_rows=frozenset(r.ref for r in source.rows()))
     return env
 
 
