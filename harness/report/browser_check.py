@@ -9,16 +9,20 @@ It returns what it saw plus ``problems`` (empty when all is well); it raises
 ``BrowserUnavailable`` when Chromium cannot be started. Usable on the report
 of a real run as well as in the tests.
 
+``print_report`` prints a page to an A4 PDF and counts its pages (pypdf);
+``overflow_at`` opens a page at a phone's width and lists what sticks out.
+
 Needs the playwright Python package and a Chromium binary (Debian's
 ``/usr/bin/chromium``, or ``$SMLITE_CHROMIUM``; never ``playwright install``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 CHROMIUM = os.environ.get("SMLITE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -133,20 +137,35 @@ def _count_pdf_pages(data: bytes) -> int:
     return len(PdfReader(io.BytesIO(data)).pages)
 
 
+@contextlib.contextmanager
+def _browser(browser: Any, executable: str) -> Iterator[Any]:
+    """The caller's browser, or one of our own for the duration."""
+    if browser is not None:
+        yield browser
+        return
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        raise BrowserUnavailable("the playwright Python package is not installed") from exc
+    with sync_playwright() as p:
+        own = _launch(p, executable)
+        try:
+            yield own
+        finally:
+            own.close()
+
+
 def print_report(page_path: Path, *, appendix: bool = False, pdf: Path | None = None,
-                 executable: str = CHROMIUM) -> dict[str, Any]:
+                 executable: str = CHROMIUM, browser: Any = None) -> dict[str, Any]:
     """Print a page to A4 the way Chromium's print dialog would (print media, backgrounds on).
 
     ``appendix`` ticks the report's "Print evidence appendix" toggle first.
     Returns {"pages": n, "pdf": path or None, "requests": [...]}."""
-    from playwright.sync_api import sync_playwright
-
     page_path = Path(page_path).resolve()
     seen: dict[str, Any] = {"requests": []}
-    with sync_playwright() as p:
-        browser = _launch(p, executable)
+    with _browser(browser, executable) as chromium:
+        page = chromium.new_page()
         try:
-            page = browser.new_page()
             page.on("request", lambda request: seen["requests"].append(request.url))
             page.goto(page_path.as_uri(), wait_until="load")
             if appendix:
@@ -155,7 +174,7 @@ def print_report(page_path: Path, *, appendix: bool = False, pdf: Path | None = 
             page.emulate_media(media="print")
             data = page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
         finally:
-            browser.close()
+            page.close()
     if pdf:
         Path(pdf).write_bytes(data)
     seen["pdf"] = str(pdf) if pdf else None
@@ -164,18 +183,15 @@ def print_report(page_path: Path, *, appendix: bool = False, pdf: Path | None = 
 
 
 def overflow_at(page_path: Path, width: int = 390, *, screenshot: Path | None = None,
-                executable: str = CHROMIUM) -> dict[str, Any]:
+                executable: str = CHROMIUM, browser: Any = None) -> dict[str, Any]:
     """Open a page at a phone's width: {"scroll_width", "width", "overflowing": [elements wider than the page]}.
 
     An element counts as overflowing when it sticks out of the viewport, or its content spills out of
     it (clipped text), and no ancestor of it scrolls horizontally (a table inside its own scroll box is fine)."""
-    from playwright.sync_api import sync_playwright
-
     page_path = Path(page_path).resolve()
-    with sync_playwright() as p:
-        browser = _launch(p, executable)
+    with _browser(browser, executable) as chromium:
+        page = chromium.new_page(viewport={"width": width, "height": 844}, device_scale_factor=1)
         try:
-            page = browser.new_page(viewport={"width": width, "height": 844}, device_scale_factor=1)
             page.goto(page_path.as_uri(), wait_until="load")
             found = page.evaluate("""(width) => {
               const out = [];
@@ -195,6 +211,6 @@ def overflow_at(page_path: Path, width: int = 390, *, screenshot: Path | None = 
             if screenshot:
                 page.screenshot(path=str(screenshot), full_page=False)
         finally:
-            browser.close()
+            page.close()
     found["width"] = width
     return found
