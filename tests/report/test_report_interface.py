@@ -5,6 +5,7 @@ exit code. Pure HTML checks; the browser tests open the same pages in Chromium."
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import random
 import re
@@ -94,7 +95,11 @@ def test_each_source_cell_links_to_its_words_and_the_words_link_back(report):
     assert tree.find("td", id="cell-T1-r1-mpp").find("a", cls="words").attrs["href"] == "#src-T1-r1"
 
 
+SEED_SHA256 = "6f2d77a2385a089601b289d5db7c3c5c9e7bff5eeb37e821ee0089439e0d0ea8"  # shared/seed/000_99618b2f85010427.txt
+
+
 def test_the_embedded_source_is_the_document_verbatim():
+    assert hashlib.sha256(source_doc.SOURCE_FILE.read_bytes()).hexdigest() == SEED_SHA256
     text = source_doc.SOURCE_FILE.read_text(encoding="utf-8")
     rebuilt = "\n".join("".join(p.text for p in line.parts) for line in source_doc.document())
     assert rebuilt == text
