@@ -96,3 +96,16 @@ def test_an_unreadable_results_file_is_named_and_skipped(tmp_path, capsys):
     assert cli_main(["dashboard", str(runs), "-o", str(tmp_path / "site")]) == 0
     err = capsys.readouterr().err
     assert f"skipped {broken}" in err and len(err.strip().splitlines()) == 1
+
+
+def test_target_names_and_versions_are_text_never_markup(tmp_path):
+    runs = fleet(tmp_path, runs=2)
+    for path in runs.glob("*/*/results.json"):
+        data = json.loads(path.read_text())
+        data["run"]["target"]["name"] = '<img src=x onerror="window.__xss=1">Evil & Co'
+        data["run"]["target"]["version"] = "</title><script>alert(1)</script>"
+        path.write_text(json.dumps(data))
+    assert cli_main(["dashboard", str(runs), "-o", str(tmp_path / "site")]) == 0
+    html = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in html and "<script>" not in html
+    assert "&lt;img src=x onerror=&#34;window.__xss=1&#34;&gt;Evil &amp; Co" in html
