@@ -8,7 +8,8 @@ choosing each target's run for the matrix, and the page
 * a matrix of the source cells (rows) × targets (columns), from each
   target's latest run — its latest full run when it has one, a ``-k`` run only
   when it has nothing else — each cell coloured like the report's and linking
-  to the run's report at the scenario holding its evidence;
+  to the run's report at the scenario holding its evidence; under it, per
+  scenario group (T1 … definitions, attributes, other), its counts;
 * per target, its history: an SVG chart of the scenario counts and verdict of
   every run, oldest first, and a table of the runs, each linking to its report.
 
@@ -133,6 +134,23 @@ def _targets(runs: list[Run]) -> list[Target]:
     return targets
 
 
+GROUP_SEVERITY = (R.FAILED, V.CONTRACT, R.HARNESS_ERROR, "missing", R.NOT_APPLICABLE, R.NOT_SPECIFIED, R.PASSED)
+
+
+def _worst_scenario(counts: dict[str, int]) -> str:
+    return next((status for status in GROUP_SEVERITY if counts.get(status)), R.CELL_NOT_RUN)
+
+
+def group_counts(results: R.RunResults, group: str) -> dict[str, int]:
+    """Scenarios of one group (T1 … other) by shown status, zeros left out."""
+    counts: dict[str, int] = {}
+    for scenario in results.scenarios:
+        if scenario.table == group:
+            shown = V.scenario_status(scenario)
+            counts[shown] = counts.get(shown, 0) + 1
+    return counts
+
+
 def _cell_target(cell: V.CellView) -> str:
     link = V.main_link(cell)
     return link.anchor if link else cell.anchor
@@ -169,10 +187,15 @@ def build(paths: list[Path], out_dir: Path) -> Path:
                              "cells": [(t.shown.cells[(source_row.ref, column)],
                                         _cell_target(t.shown.cells[(source_row.ref, column)])) for t in targets]})
         matrix.append({"key": table.key, "title": table.title, "rows": rows})
+    groups = []
+    for key, title in V.GROUPS:
+        per_target = [group_counts(t.shown.results, key) for t in targets]
+        if any(per_target):
+            groups.append({"key": key, "title": title, "cells": [(c, _worst_scenario(c)) for c in per_target]})
     generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     page = environment().get_template("dashboard.html.j2").render(
-        targets=targets, matrix=matrix, runs=runs, generated=generated, source_title=source.SOURCE_TITLE,
-        source_id=source.SOURCE_ID, groups=[key for key, _ in V.GROUPS])
+        targets=targets, matrix=matrix, groups=groups, runs=runs, generated=generated, source_title=source.SOURCE_TITLE,
+        source_id=source.SOURCE_ID)
     index = out_dir / "index.html"
     index.write_text(page, encoding="utf-8")
     return index

@@ -40,11 +40,17 @@ def test_dashboard_matrix_and_history_link_to_each_runs_report(tmp_path, capsys)
     assert [h.split("2.")[0] for h in heads] == list(TARGETS)
     cells = tree.find_all("td", cls="m")
     assert len(cells) == 27 * 2
+    # the matrix shows each target's latest run
+    latest = {t: sorted((runs / t.lower().replace(" ", "-")).glob("2*"))[-1].name for t in TARGETS}
+    groups = tree.by_id("matrix-groups").find_all("td", cls="g")
+    assert len(groups) == 6 * 2
+    shown = json.loads((runs / "acme-gateway" / latest["Acme Gateway"] / "results.json").read_text())
+    t1 = [sc["status"] for sc in shown["scenarios"] if sc["table"] == "T1"]
+    assert f"{t1.count('passed')} passed" in groups[0].text()
+    assert ("failed" in t1) == bool(groups[0].classes & {"st-failed", "st-contract_difference"})
     histories = tree.find_all("section", cls="history")
     assert len(histories) == 2
     assert [len(h.find("svg").find_all("a", cls="run-col")) for h in histories] == [3, 2]
-    # the matrix shows each target's latest run
-    latest = {t: sorted((runs / t.lower().replace(" ", "-")).glob("2*"))[-1].name for t in TARGETS}
     for td, target in zip(cells[:2], TARGETS):
         assert latest[target] in td.find("a").attrs["href"]
     checked = 0
