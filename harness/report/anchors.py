@@ -6,8 +6,8 @@ link into one run's report finds the same thing in the next run's:
 
 * a source-case scenario: its row ref, plus the case for rows that stand for
   several cases: ``#T3-r4``, ``#T1-r1-mac-external``; a scenario of another
-  group that checks a row's cells is prefixed by its group:
-  ``#attributes-T2-r1``;
+  group that checks a row's cells: its group, the ref and its name's words:
+  ``#attributes-T2-r1-an-external-recipient-can-reply-all-…``;
 * any other scenario: its group and its name: ``#definitions-creating-a-definition-is-refused-and-nothing-changes``;
 * a source-table row ``#row-T3-r4``, a cell ``#cell-T3-r4-mpp`` (columns
   ``mail-box``, ``mpp``, ``sm-portal``), a defect ``#defect-D1``;
@@ -83,7 +83,11 @@ def _base(scenario: R.ScenarioResult) -> str:
         row = known[ref]
         case = _case_of(scenario, row)
         base = f"{ref}-{case}" if case else ref
-        return base if scenario.table == row.table else f"{scenario.table}-{base}"
+        if scenario.table == row.table:
+            return base
+        # another group's check of the row: its name tells it from the group's other checks of the same row
+        name = re.sub(rf"^\s*{re.escape(ref)}\b", "", scenario.name)
+        return f"{words(scenario.table)}-{ref}-{words(name)}"
     return f"{words(scenario.table)}-{words(scenario.name)}"
 
 
