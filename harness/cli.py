@@ -106,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="re-render a report, or compare two runs")
     report.add_argument("results", type=Path, metavar="RESULTS.json")
     report.add_argument("-o", "--output", type=Path, help="output folder (default: next to RESULTS.json)")
-    report.add_argument("--compare", type=Path, metavar="OTHER.json", help="compare RESULTS.json with OTHER.json; exit 1 when source cells differ")
+    report.add_argument("--compare", type=Path, metavar="OTHER.json",
+                        help="compare RESULTS.json with OTHER.json; exit 1 when source cells differ")
 
     from harness.report import dashboard as dashboard_command
     dashboard = commands.add_parser(

@@ -196,14 +196,15 @@ def overflow_at(page_path: Path, width: int = 390, *, screenshot: Path | None = 
             found = page.evaluate("""(width) => {
               const out = [];
               const scrolls = el => { for (let p = el.parentElement; p; p = p.parentElement) {
-                const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll' || o === 'hidden') return true; }
-                return false; };
+                const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll') return true; }
+                return false; };  // overflow hidden clips: that is the bug, not a way out of it
               for (const el of document.body.querySelectorAll('*')) {
                 const r = el.getBoundingClientRect();
                 const spills = el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1
                   && getComputedStyle(el).overflowX === 'visible' && el.tagName !== 'PRE';
                 if (((r.width && r.right > width + 0.5) || spills) && !scrolls(el)) {
-                  out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : '') + ' right=' + Math.round(r.right));
+                  const cls = typeof el.className === 'string' && el.className ? '.' + el.className.split(' ').join('.') : '';
+                  out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + cls + ' right=' + Math.round(r.right));
                 }
               }
               return {scroll_width: document.documentElement.scrollWidth, overflowing: out.slice(0, 20)};

@@ -23,7 +23,8 @@ from harness.report.loading import load_results
 from .htmlq import parse
 from .sample import all_passed, full_run, scenario
 
-DOCUMENTED = ("T3-r4", "T1-r1-mac-external", "T1-r1-outlook-all", "T2-r1", "attributes-T2-r1-an-external-recipient-can-reply-all-and-the-reply-lands-as-table-2-says-all", "row-T3-r4",
+DOCUMENTED = ("T3-r4", "T1-r1-mac-external", "T1-r1-outlook-all", "T2-r1",
+              "attributes-T2-r1-an-external-recipient-can-reply-all-and-the-reply-lands-as-table-2-says-all", "row-T3-r4",
               "cell-T3-r4-mpp", "cell-T1-r1-sm-portal", "defect-D1", "src-T3-r4", "src-T3-r4-mpp",
               "src-attr-print", "src-def-All", "definition-All", "attr-print", "source-document", "overview")
 
