@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from harness.conformance import results as R
 from harness.files import atomic_write_text, ensure_dir
+from harness.spec import source
 from harness.report import view as V
 from harness.report.cucumber import write_cucumber
 from harness.report.junit import write_junit
@@ -32,7 +33,8 @@ def environment() -> Environment:
                       autoescape=select_autoescape(["html", "htm", "xml", "j2"], default_for_string=True,
                                                    default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(labels=V.STATUS_LABELS, duration=V.duration, main_link=V.main_link)
+    env.globals.update(labels=V.STATUS_LABELS, duration=V.duration, main_link=V.main_link,
+                       scenario_status=V.scenario_status, known_rows=frozenset(r.ref for r in source.rows()))
     return env
 
 
