@@ -130,6 +130,12 @@ class MailPath:
             self._temp = Path(tempfile.mkdtemp(prefix="smlite-mailpath-")).resolve()
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.run_dir.chmod(0o755)  # Postfix's and Dovecot's unprivileged processes walk through it
+        closed = [str(a) for a in self.run_dir.parents if not a.stat().st_mode & 0o001]
+        if closed:
+            self.stop()
+            raise HarnessError("The mail path's run dir is out of reach of Postfix's and Dovecot's users",
+                               f"{closed[0]} is not world-searchable (o+x); give a run dir elsewhere, or none "
+                               "(a fresh folder in the system temp dir)")
         self.imap_port, self.lmtp_port, self.smtp_port = procs.free_ports(3)
         try:
             self._start_dovecot()

@@ -54,6 +54,7 @@ class TargetProfile:
     capabilities: list[str] = field(default_factory=lambda: list(CAPABILITIES))
     target: dict[str, Any] = field(default_factory=dict)  # driver settings: smtp, http, admin_token...
     mailpit: dict[str, Any] = field(default_factory=dict)  # api, smtp
+    mailbox: dict[str, Any] = field(default_factory=dict)  # optional: kind = "imap" and its settings (mailboxes.py)
     classification: Rules = field(default_factory=Rules)
     delivery_timeout_s: float = 15.0
     source_path: str = ""
@@ -70,6 +71,7 @@ class TargetProfile:
         """The profile as recorded in results: secrets masked."""
         data = self.to_dict()
         data["target"] = {k: ("***" if _secret(k) else v) for k, v in self.target.items()}
+        data["mailbox"] = {k: ("***" if k == "password" else v) for k, v in self.mailbox.items()}
         return data
 
     def save_json(self, path: Path) -> Path:
@@ -175,8 +177,14 @@ def from_dict(data: dict[str, Any], where: str = "profile", *, internal: bool = 
         data["capabilities"] = list(dict.fromkeys(data["capabilities"]))
     if "target" in data and not isinstance(data["target"], dict):
         raise _bad(where, f"[target] must be a table (the driver's settings), got {data['target']!r}")
-    data["mailpit"] = _mailpit(data.get("mailpit"), where) if "mailpit" in data else {}
-    if not data["mailpit"]:
+    if "mailbox" in data:
+        from harness.mailboxes import validate
+
+        data["mailbox"] = validate(data["mailbox"], where)
+    imap = data.get("mailbox", {}).get("kind") == "imap"  # then [mailpit] is optional (an empty one: none)
+    data["mailpit"] = _mailpit(data["mailpit"], where) if "mailpit" in data and (
+        data["mailpit"] or not imap) else {}
+    if not data["mailpit"] and not imap:
         raise _bad(where, "[mailpit] with 'api' is required: the suite reads delivered mail from the sandbox "
                    "Mailpit (`smlite sandbox up` prints its URLs)")
     timeout = data.get("delivery_timeout_s", 15.0)
@@ -299,6 +307,8 @@ def to_toml(profile: TargetProfile, comment: str = "") -> str:
     for key in ("name", "version", "driver", "internal_domains", "external_domains", "capabilities",
                 "delivery_timeout_s"):
         lines.append(f"{key} = {literal(data[key])}")
-    for table in ("target", "mailpit", "classification"):
+    for table in ("target", "mailpit", "classification", "mailbox"):
+        if table in ("mailbox", "mailpit") and not data[table]:
+            continue  # no [mailbox]: Mailpit, as before it existed; no [mailpit]: an IMAP-only profile
         lines += ["", f"[{table}]"] + [f"{k} = {literal(v)}" for k, v in data[table].items()]
     return "\n".join(lines) + "\n"

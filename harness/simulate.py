@@ -19,7 +19,7 @@ from harness import source
 from harness.drivers import load_driver
 from harness.drivers.base import Driver, Outgoing
 from harness.errors import HarnessError, UsageError
-from harness.mailbox import MailpitClient
+from harness.mailboxes import open_mailbox
 from harness.observe import Observer
 from harness.profile import TargetProfile, from_sandbox, load
 
@@ -83,7 +83,7 @@ def simulate(profile: TargetProfile, request: SimulateRequest) -> dict[str, Any]
         raise UsageError("Only internal users send from this application",
                          f"{request.sender} is external; internal domains: {', '.join(profile.internal_domains)}")
     driver = load_driver(profile)
-    observer = Observer(driver, MailpitClient(profile.mailpit["api"]), profile.classification,
+    observer = Observer(driver, open_mailbox(profile), profile.classification,
                         profile.delivery_timeout_s)
     marker = f"smlite-{secrets.token_hex(6)}"
     request.subject = request.subject or f"smlite simulate [{marker[-6:]}]"

@@ -1,4 +1,4 @@
-"""Fixtures of the conformance suite: the target (profile, driver, Mailpit), the seed, the world.
+"""Fixtures of the conformance suite: the target (profile, driver, mailboxes), the seed, the world.
 
 The suite reaches the target only through the driver the profile names and the
 sandbox's Mailpit API; it never imports the reference gateway.
@@ -12,7 +12,7 @@ import pytest
 
 from harness.drivers import load_driver
 from harness.errors import UsageError
-from harness.mailbox import MailpitClient
+from harness.mailboxes import Mailbox, open_mailbox
 from harness.observe import Observer
 from harness.profile import TargetProfile, load
 from steps.world import World
@@ -49,10 +49,9 @@ def driver(profile: TargetProfile):
 
 
 @pytest.fixture(scope="session")
-def mailpit(profile: TargetProfile) -> MailpitClient:
-    if not profile.mailpit.get("api"):
-        raise UsageError("Bad target profile", "[mailpit] needs 'api', the sandbox Mailpit's API URL")
-    return MailpitClient(profile.mailpit["api"])
+def mailpit(profile: TargetProfile) -> Mailbox:
+    """The mailbox backend the profile names: Mailpit (default) or IMAP (harness/mailboxes.py)."""
+    return open_mailbox(profile)
 
 
 @pytest.fixture
