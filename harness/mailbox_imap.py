@@ -380,7 +380,7 @@ def parse_message(message_id: str, raw: bytes, mailbox_address: str = "") -> Mes
     return Message(
         id=message_id, message_id=str(message.get("Message-ID") or "").strip().strip("<>"),
         from_=senders[0] if senders else None, to=to, cc=cc, bcc=bcc,
-        reply_to=_addresses(message, "Reply-To"), subject=str(message.get("Subject") or ""), date=date,
+        reply_to=_addresses(message, "Reply-To"), subject=str(message.get("Subject") or "").strip(), date=date,
         text=text, html=html, headers=_raw_headers(raw), attachments=attachments, inline=inline,
         size=len(raw), raw=raw)
 

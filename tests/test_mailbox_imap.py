@@ -65,7 +65,7 @@ def rich_message(to: str, cc: str, subject: str) -> EmailMessage:
     message["From"] = "Alice Sender <alice@corp.example>"
     message["To"] = f"Bob Receiver <{to}>"
     message["Cc"] = cc
-    message["Subject"] = "Grüße — a secure message " + subject
+    message["Subject"] = "Grüße — a secure message with a subject long enough to be folded " + subject
     message["Sensitivity"] = "Private"
     message["Message-ID"] = f"<{secrets.token_hex(8)}@corp.example>"
     message["Date"] = "Sat, 28 Nov 2026 10:00:00 +0100"  # without one, Postfix adds its own, Mailpit its arrival time
