@@ -47,7 +47,8 @@ def imap_run(tmp_path_factory):
                                                   seed=4242, quiet=True))
             suite_s = time.perf_counter() - suite_started
             sessions |= path._sessions
-    print(f"\nIMAP mail path up in {mail_path_s:.2f}s; suite through IMAP {suite_s:.1f}s")
+    print(f"\nIMAP mail path up in {mail_path_s:.2f}s; suite through IMAP {suite_s:.1f}s "
+          f"(results duration_s {results.run.duration_s}s)")
     return {"code": code, "results": results, "index": index, "info": info, "profile": profile_path,
             "sessions": sessions}
 
