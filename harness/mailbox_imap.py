@@ -31,6 +31,8 @@ Where IMAP differs from Mailpit's API, and what this module does about it:
 * Waiting: IMAP IDLE where the server offers it (woken by ``EXISTS``),
   re-checking at least every second; polling NOOP with a growing interval up
   to the deadline otherwise. Never a fixed sleep.
+* At most ``MAX_CONNECTIONS`` logins stay open (least recently used closed
+  first): a run meets about a hundred mailboxes, and servers limit processes.
 * Fetches use ``BODY.PEEK[]``: reading never sets ``\\Seen``. Nothing is
   deleted unless ``purge(address)`` is called: runs are kept apart by unique
   addresses (steps/world.py), not by emptying the server.
@@ -45,6 +47,7 @@ import os
 import re
 import ssl
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -62,6 +65,7 @@ from harness.mailbox import (Address, Attachment, MailboxWait, MatchBy, Message,
 TLS_MODES = ("implicit", "starttls", "none")
 USER_FIELDS = ("address", "local", "domain")
 _IDLE_SLICE_S = 1.0  # re-check the mailbox at least this often while IDLE (a missed EXISTS costs at most this)
+MAX_CONNECTIONS = 8  # open logins kept (least recently used closed first): a run meets ~100 mailboxes
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,7 @@ class ImapMailbox:
 
     def __init__(self, settings: ImapSettings):
         self.settings = settings
-        self._clients: dict[str, IMAPClient] = {}
+        self._clients: OrderedDict[str, IMAPClient] = OrderedDict()
         self._messages: dict[str, Message] = {}  # delivered messages never change
         self._uids: dict[str, dict[int, str]] = {}  # login -> uid -> id, in UID order
 
@@ -214,7 +218,14 @@ class ImapMailbox:
 
     def _client(self, login: str) -> IMAPClient:
         if login in self._clients:
+            self._clients.move_to_end(login)
             return self._clients[login]
+        while len(self._clients) >= MAX_CONNECTIONS:
+            _, oldest = self._clients.popitem(last=False)
+            try:
+                oldest.logout()
+            except (IMAPClientError, OSError):
+                pass
         s = self.settings
         where = f"{s.host}:{s.port}"
         context = None

@@ -49,9 +49,12 @@ def driver(profile: TargetProfile):
 
 
 @pytest.fixture(scope="session")
-def mailpit(profile: TargetProfile) -> Mailbox:
+def mailpit(profile: TargetProfile):
     """The mailbox backend the profile names: Mailpit (default) or IMAP (harness/mailboxes.py)."""
-    return open_mailbox(profile)
+    mailbox: Mailbox = open_mailbox(profile)
+    yield mailbox
+    if hasattr(mailbox, "close"):
+        mailbox.close()  # IMAP: log out of the mailboxes still open
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ from harness import mailserver
 from harness import results as R
 from harness.profile import CAPABILITIES, TargetProfile, load, to_toml
 from harness.runner import RunOptions, run
+from harness.simulate import SimulateRequest, simulate
+from harness.target_check import check_profile
 from harness.sandbox import Sandbox
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.imap]
@@ -24,14 +26,14 @@ INTERNAL, EXTERNAL = ["corp.example"], ["example.net", "example.org"]
 
 
 @pytest.fixture(scope="module")
-def imap_run(tmp_path_factory):
+def imap_target(tmp_path_factory):
+    """The mail path, the reference gateway relaying into it, and the IMAP profile; all stopped after."""
     if mailserver.available() is not None:
         pytest.skip(f"no IMAP mail path: {mailserver.available()}")
     folder = tmp_path_factory.mktemp("imap-run")
     started = time.perf_counter()
     with mailserver.MailPath(INTERNAL + EXTERNAL) as path:
         mail_path_s = time.perf_counter() - started
-        sessions = set(path._sessions)
         with Sandbox(internal_domains=INTERNAL, relay=(path.host, path.smtp_port)) as sandbox:
             info = sandbox.info()
             profile = TargetProfile(
@@ -42,15 +44,22 @@ def imap_run(tmp_path_factory):
                 mailbox=path.mailbox_settings())
             profile_path = folder / "imap-profile.toml"
             profile_path.write_text(to_toml(profile, "observed through IMAP"), encoding="utf-8")
-            suite_started = time.perf_counter()
-            code, results, index = run(RunOptions(target=str(profile_path), reports_dir=folder / "reports",
-                                                  seed=4242, quiet=True))
-            suite_s = time.perf_counter() - suite_started
-            sessions |= path._sessions
-    print(f"\nIMAP mail path up in {mail_path_s:.2f}s; suite through IMAP {suite_s:.1f}s "
-          f"(results duration_s {results.run.duration_s}s)")
-    return {"code": code, "results": results, "index": index, "info": info, "profile": profile_path,
-            "sessions": sessions}
+            target = {"folder": folder, "info": info, "profile": profile_path, "path": path,
+                      "mail_path_s": mail_path_s}
+            yield target
+        sessions = set(path._sessions)
+    # MailPath.stop() raised already if any were left; this says it again, in the test's words
+    assert sessions and mailserver._sessions_members(sessions) == [], "Dovecot or Postfix outlived the tests"
+
+
+@pytest.fixture(scope="module")
+def imap_run(imap_target):
+    started = time.perf_counter()
+    code, results, index = run(RunOptions(target=str(imap_target["profile"]), seed=4242, quiet=True,
+                                          reports_dir=imap_target["folder"] / "reports"))
+    print(f"\nIMAP mail path up in {imap_target['mail_path_s']:.2f}s; suite through IMAP "
+          f"{time.perf_counter() - started:.1f}s (results duration_s {results.run.duration_s}s)")
+    return {**imap_target, "code": code, "results": results, "index": index}
 
 
 def test_the_reference_gateway_is_conformant_through_imap(imap_run):
@@ -73,5 +82,20 @@ def test_no_mailpit_was_involved_and_the_evidence_is_imap_mail(imap_run):
     assert settings["mailbox"]["password"] == "***"
 
 
-def test_dovecot_and_postfix_died_with_the_run(imap_run):
-    assert imap_run["sessions"] and mailserver._sessions_members(imap_run["sessions"]) == []
+def test_target_check_follows_a_message_into_its_imap_mailbox(imap_target):
+    code, lines = check_profile(str(imap_target["profile"]))
+    assert code == 0, lines
+    by_item = {item: (state, detail) for state, item, detail in lines}
+    assert by_item["IMAP mailboxes"][0] == "ok" and "IMAP 127.0.0.1:" in by_item["IMAP mailboxes"][1]
+    state, detail = by_item["test message relayed to the sandbox"]
+    assert state == "ok" and "arrived in its mailbox as smlite-check-" in detail and "/INBOX/" in detail
+
+
+def test_simulate_reads_the_recipients_mailboxes_over_imap(imap_target):
+    profile = load(imap_target["profile"])
+    report = simulate(profile, SimulateRequest("mpp", "External", "ann.sim@corp.example",
+                                               ["bo.sim@example.net"], []))
+    [recipient] = report["recipients"]
+    mailbox = next(c for c in recipient["columns"] if c["column"] == "Mail Box")
+    assert (mailbox["observed"], mailbox["expected"]) == ("Notification", "Notification"), recipient
+    assert recipient["matches"] and "bo.sim@example.net/INBOX/" in mailbox["detail"]

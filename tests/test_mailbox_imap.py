@@ -15,7 +15,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from harness import mailserver
+from harness import mailbox_imap, mailserver
 from harness.errors import HarnessError, UsageError
 from harness.mailbox import MailpitClient, WaitTimeout
 from harness.mailbox_imap import ImapMailbox, ImapSettings, html_to_text, parse_message
@@ -150,6 +150,57 @@ def test_wait_wakes_on_a_delivery_made_while_waiting(mail_path, imap):
     assert [m.subject for m in got] == ["sent later"] and time.monotonic() - started < 10
 
 
+def plain(to: str, subject: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "a@corp.example", to, subject
+    message.set_content(subject)
+    return message
+
+
+@needs_mail_path
+def test_idle_wakes_the_wait_long_before_its_recheck(mail_path, imap, monkeypatch):
+    monkeypatch.setattr(mailbox_imap, "_IDLE_SLICE_S", 60.0)  # only the server's EXISTS can end the IDLE early
+    to = unique("ivy")
+    imap.messages_to(to)
+    later = threading.Timer(0.2, deliver, args=(mail_path.host, mail_path.smtp_port, plain(to, "pushed"), [to]))
+    started = time.monotonic()
+    later.start()
+    try:
+        got = imap.wait_for_messages(to, deadline_s=50)
+    finally:
+        later.join()
+    assert [m.subject for m in got] == ["pushed"] and time.monotonic() - started < 10
+
+
+@needs_mail_path
+def test_without_idle_the_wait_polls_to_its_deadline(mail_path, imap, monkeypatch):
+    monkeypatch.setattr(mailbox_imap.IMAPClient, "capabilities", lambda self: (b"IMAP4REV1",))
+    monkeypatch.setattr(mailbox_imap.ImapMailbox, "_idle", lambda *a: pytest.fail("IDLE used without IDLE"))
+    to = unique("jay")
+    later = threading.Timer(0.2, deliver, args=(mail_path.host, mail_path.smtp_port, plain(to, "polled"), [to]))
+    later.start()
+    try:
+        assert [m.subject for m in imap.wait_for_messages(to, deadline_s=15)] == ["polled"]
+    finally:
+        later.join()
+
+
+@needs_mail_path
+def test_a_dropped_connection_is_reopened_and_logins_are_capped(mail_path, imap):
+    to = unique("kim")
+    deliver(mail_path.host, mail_path.smtp_port, plain(to, "after a drop"), [to])
+    imap.wait_for_messages(to, deadline_s=15)
+    login = imap.settings.login_for(to)
+    imap._clients[login].shutdown()  # the server side sees the socket close: a dropped connection
+    fresh = ImapMailbox(imap.settings)
+    fresh._clients[login] = imap._clients.pop(login)  # a dead connection it believes open
+    assert [m.subject for m in fresh.wait_for_messages(to, deadline_s=15)] == ["after a drop"]
+    for n in range(mailbox_imap.MAX_CONNECTIONS + 3):
+        fresh.messages_to(unique(f"many{n}"))
+    assert len(fresh._clients) == mailbox_imap.MAX_CONNECTIONS
+    fresh.close()
+
+
 @needs_mail_path
 def test_a_timeout_says_what_was_expected_and_what_came(mail_path, imap):
     to = unique("gina")
@@ -204,6 +255,14 @@ def test_the_mail_path_leaves_no_process_behind(tmp_path):
 
 
 # -- pure logic: parsing, settings, the profile -------------------------------------------
+
+
+def test_no_root_or_no_packages_is_said_in_one_line(monkeypatch):
+    monkeypatch.setattr(mailserver.os, "geteuid", lambda: 1000)
+    reason = mailserver.available()
+    assert reason is not None and ("root" in reason or "apt-get install" in reason)
+    with pytest.raises(HarnessError, match="Cannot start the IMAP mail path"):
+        mailserver.MailPath(["corp.example"])
 
 
 def test_parse_message_handles_an_undecodable_date_and_no_text():
