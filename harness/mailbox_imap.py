@@ -106,6 +106,8 @@ class ImapSettings:
 class ImapMailbox:
     """Read and wait on recipients' mailboxes over IMAP (one connection per mailbox, kept open)."""
 
+    label = "IMAP"  # how Observer names the messages it read here
+
     def __init__(self, settings: ImapSettings):
         self.settings = settings
         self._clients: OrderedDict[str, IMAPClient] = OrderedDict()

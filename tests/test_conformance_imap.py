@@ -98,4 +98,4 @@ def test_simulate_reads_the_recipients_mailboxes_over_imap(imap_target):
     [recipient] = report["recipients"]
     mailbox = next(c for c in recipient["columns"] if c["column"] == "Mail Box")
     assert (mailbox["observed"], mailbox["expected"]) == ("Notification", "Notification"), recipient
-    assert recipient["matches"] and "bo.sim@example.net/INBOX/" in mailbox["detail"]
+    assert recipient["matches"] and mailbox["detail"].startswith("IMAP message bo.sim@example.net/INBOX/")
