@@ -352,8 +352,6 @@ def _parts(message: EmailMessage) -> tuple[str, str, tuple[Attachment, ...], tup
         if body_part:
             return
         payload = part.get_payload(decode=True) or b""
-        if part.get("Content-Transfer-Encoding", "7bit").strip().lower() in ("7bit", "8bit", "quoted-printable"):
-            payload = payload.replace(b"\r\n", b"\n")  # line ends of the transport, not the file (as Mailpit)
         if not filename and content_id:
             filename = content_id  # as Mailpit names a nameless inline part
         item = Attachment(part_id=path or "1", filename=filename, content_type=content_type, size=len(payload),
@@ -366,12 +364,11 @@ def _parts(message: EmailMessage) -> tuple[str, str, tuple[Attachment, ...], tup
 
 
 def _content(part: EmailMessage) -> str:
-    """A text part's text with LF line ends (IMAP serves CRLF; Mailpit's API gives LF)."""
+    """A text part's text, line ends as delivered (CRLF, as SMTP carries them and Mailpit keeps them)."""
     try:
-        content = part.get_content()
+        return part.get_content()
     except (LookupError, ValueError):
-        content = (part.get_payload(decode=True) or b"").decode("utf-8", errors="replace")
-    return content.replace("\r\n", "\n")
+        return (part.get_payload(decode=True) or b"").decode("utf-8", errors="replace")
 
 
 def parse_message(message_id: str, raw: bytes, mailbox_address: str = "") -> Message:

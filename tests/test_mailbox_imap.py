@@ -7,6 +7,7 @@ root); without them, or without root (Postfix's master needs it), these tests ar
 
 from __future__ import annotations
 
+import email.policy
 import secrets
 import smtplib
 import threading
@@ -61,11 +62,12 @@ def unique(local: str, domain: str = "ext.example") -> str:
 
 def rich_message(to: str, cc: str, subject: str) -> EmailMessage:
     """Text, HTML, an inline image and two attachments: what a notification or banner mail may hold."""
-    message = EmailMessage()
+    message = EmailMessage(policy=email.policy.SMTP)  # CRLF, as the gateway writes it
     message["From"] = "Alice Sender <alice@corp.example>"
     message["To"] = f"Bob Receiver <{to}>"
     message["Cc"] = cc
-    message["Subject"] = "Grüße — a secure message with a subject long enough to be folded " + subject
+    # the gateway's notification subject: folded right after "Subject:", so the value starts on line two
+    message["Subject"] = f"Secure message from sara.lopez.e14390@corp.example: To chance number [{subject}]"
     message["Sensitivity"] = "Private"
     message["Message-ID"] = f"<{secrets.token_hex(8)}@corp.example>"
     message["Date"] = "Sat, 28 Nov 2026 10:00:00 +0100"  # without one, Postfix adds its own, Mailpit its arrival time
