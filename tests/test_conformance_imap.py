@@ -25,6 +25,18 @@ pytestmark = [pytest.mark.sandbox, pytest.mark.imap]
 INTERNAL, EXTERNAL = ["corp.example"], ["example.net", "example.org"]
 
 
+def write_profile(where, info, path: mailserver.MailPath):
+    """What a vendor of a hosted service writes: [target], and [mailbox] kind = "imap" without [mailpit]."""
+    profile = TargetProfile(
+        name="smlite reference gateway via Postfix and Dovecot", driver="reference",
+        internal_domains=INTERNAL, external_domains=EXTERNAL, capabilities=list(CAPABILITIES),
+        target={"smtp": "%s:%d" % info["gateway_smtp"], "http": info["gateway_http"],
+                "admin_token": info["admin_token"]},
+        mailbox=path.mailbox_settings())
+    where.write_text(to_toml(profile, "observed through IMAP"), encoding="utf-8")
+    return where
+
+
 @pytest.fixture(scope="module")
 def imap_target(tmp_path_factory):
     """The mail path, the reference gateway relaying into it, and the IMAP profile; all stopped after."""
@@ -36,14 +48,7 @@ def imap_target(tmp_path_factory):
         mail_path_s = time.perf_counter() - started
         with Sandbox(internal_domains=INTERNAL, relay=(path.host, path.smtp_port)) as sandbox:
             info = sandbox.info()
-            profile = TargetProfile(
-                name="smlite reference gateway via Postfix and Dovecot", driver="reference",
-                internal_domains=INTERNAL, external_domains=EXTERNAL, capabilities=list(CAPABILITIES),
-                target={"smtp": "%s:%d" % info["gateway_smtp"], "http": info["gateway_http"],
-                        "admin_token": info["admin_token"]},
-                mailbox=path.mailbox_settings())
-            profile_path = folder / "imap-profile.toml"
-            profile_path.write_text(to_toml(profile, "observed through IMAP"), encoding="utf-8")
+            profile_path = write_profile(folder / "imap-profile.toml", info, path)
             target = {"folder": folder, "info": info, "profile": profile_path, "path": path,
                       "mail_path_s": mail_path_s}
             yield target
@@ -99,3 +104,20 @@ def test_simulate_reads_the_recipients_mailboxes_over_imap(imap_target):
     mailbox = next(c for c in recipient["columns"] if c["column"] == "Mail Box")
     assert (mailbox["observed"], mailbox["expected"]) == ("Notification", "Notification"), recipient
     assert recipient["matches"] and mailbox["detail"].startswith("IMAP message bo.sim@example.net/INBOX/")
+
+
+def test_a_broken_variant_is_caught_through_imap_with_the_mail_as_evidence(imap_target, tmp_path):
+    path = imap_target["path"]
+    with Sandbox(internal_domains=INTERNAL, relay=(path.host, path.smtp_port),
+                 variant="mpp-external-banner") as broken:
+        profile = write_profile(tmp_path / "broken.toml", broken.info(), path)
+        code, results, _ = run(RunOptions(target=str(profile), reports_dir=tmp_path, quiet=True, select="T1",
+                                          report=False))
+    assert code == 1 and results.verdict() == "Not conformant"
+    failed = [s for s in results.scenarios if s.status == R.FAILED]
+    assert [s.name for s in failed] == [
+        "T1-r1 Mimecast Personal Portal with the External definition, to an external recipient"]
+    cell = next(c for c in failed[0].cells if c.column == "Mail Box")
+    assert (cell.expected, cell.observed) == ("Notification", "Email with banner")
+    email = {e.id: e for e in failed[0].evidence}[cell.evidence[0]]
+    assert "/INBOX/" in email.data["mailpit_id"] and "banner" in email.data["rule"]
