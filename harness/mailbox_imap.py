@@ -121,9 +121,10 @@ class ImapMailbox:
 
     def message(self, message_id: str) -> Message:
         if message_id not in self._messages:
-            login, _, rest = message_id.partition("/")
-            if not rest:
-                raise HarnessError("Not an IMAP message id", f"{message_id!r}: expected user/folder/validity/uid")
+            login, found, _ = message_id.rpartition(f"/{self.settings.folder}/")
+            if not found or not login:
+                raise HarnessError("Not an IMAP message id of this mailbox",
+                                   f"{message_id!r}: expected login/{self.settings.folder}/UIDVALIDITY/UID")
             self._sync(login, _address_of(login))
         if message_id not in self._messages:
             raise HarnessError("IMAP message not found", f"{message_id} is not (or no longer) in its mailbox")
@@ -197,6 +198,9 @@ class ImapMailbox:
         prefix = f"{login}/{self.settings.folder}/{validity}/"
         if any(not v.startswith(prefix) for v in known.values()):  # UIDVALIDITY changed: start over
             known.clear()
+        present = set(uids)
+        for gone in [u for u in known if u not in present]:  # expunged by someone else
+            self._messages.pop(known.pop(gone), None)
         new = [u for u in uids if u not in known]
         if new:
             fetched = self._call(login, lambda c: c.fetch(new, ["BODY.PEEK[]"]))

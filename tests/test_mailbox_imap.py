@@ -229,7 +229,15 @@ def test_master_user_login_reads_any_mailbox_and_purge_empties_one(mail_path):
         [got] = box.wait_for_messages(to, deadline_s=15)
         assert got.subject == "for the master" and got.id.startswith(f"{to}/INBOX/")
         assert box.message(got.id) is got
+        other = ImapMailbox(box.settings)
+        assert other.message(got.id).raw == got.raw  # an id alone finds its mailbox
+        with pytest.raises(HarnessError, match="Not an IMAP message id"):
+            other.message("61dPCW7TCmkTx155V5dFXr")  # a Mailpit id
         assert box.purge(to) == 1 and box.messages_to(to) == []
+        assert other.messages_to(to) == []  # expunged elsewhere: forgotten here too
+        with pytest.raises(HarnessError, match="IMAP message not found"):
+            other.message(got.id)
+        other.close()
     finally:
         box.close()
 
