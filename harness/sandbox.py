@@ -183,7 +183,7 @@ class Sandbox:
 
     # -- what is where -------------------------------------------------------
     def info(self) -> dict[str, Any]:
-        assert self.mailpit is not None or self.relay is not None, "sandbox not started"
+        assert self.mailpit is not None or self.gateway is not None, "sandbox not started"
         mp, host = self.mailpit, procs.LOOPBACK
         http = f"http://{host}:{self.gateway_ports['http_port']}" if self.gateway else None
         return {
