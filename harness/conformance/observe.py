@@ -82,7 +82,7 @@ class Observer:
         found = classify(message.subject, message.text, message.html, message.headers, self.rules, original_marker,
                          parts=parts_of(message.raw) if message.raw else None, origins=self.origins)
         data = _email_evidence(message, found) | {"waited_ms": round((time.perf_counter() - started) * 1000, 1)}
-        detail = f"Mailpit message {message.id} '{message.subject}': {found.rule}"
+        detail = f"{getattr(self.mailpit, 'label', 'Mailpit')} message {message.id} '{message.subject}': {found.rule}"
         if found.notes:
             detail += "; " + "; ".join(found.notes)
         return Observation("Mail Box", found.kind, detail, [("email", f"Mail Box of {address}", data)],

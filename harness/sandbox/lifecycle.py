@@ -65,6 +65,9 @@ class Sandbox:
     ``with_gateway=False`` runs Mailpit alone (the gateway keys of info() are
     then None). ``gateway_argv`` replaces ``[python, -m, harness.gateway]``
     (``--config FILE`` is appended), e.g. for a stand-in in tests.
+    ``relay=(host, port)`` has the gateway relay there instead, and then no
+    Mailpit is started (info()'s Mailpit keys are None): e.g. a Postfix
+    delivering into IMAP mailboxes (harness/sandbox/mailserver.py).
     """
 
     def __init__(self, run_dir: str | Path | None = None,
@@ -72,7 +75,7 @@ class Sandbox:
                  variant: str | None = None, internal_domains: Sequence[str] | None = None,
                  with_gateway: bool = True, mailpit_options: Mapping[str, Any] | None = None,
                  state_path: Path | None = None, gateway_argv: Sequence[str] | None = None,
-                 ready_deadline_s: float = 20.0):
+                 ready_deadline_s: float = 20.0, relay: tuple[str, int] | None = None):
         if settings is None or isinstance(settings, GatewaySettings):
             self.settings = settings or GatewaySettings()
         else:
@@ -90,6 +93,7 @@ class Sandbox:
         self.state_path = state_path
         self.gateway_argv = list(gateway_argv or [sys.executable, "-m", "harness.gateway"])
         self.ready_deadline_s = ready_deadline_s
+        self.relay = relay
         self.mailpit: MailpitProcess | None = None
         self.gateway: procs.ChildProcess | None = None
         self.gateway_ports: dict[str, int] = {"smtp_port": 0, "http_port": 0}
@@ -102,8 +106,9 @@ class Sandbox:
             self._temp_run_dir = private.make_private_dir("smlite-sandbox-")
         self.run_dir.mkdir(parents=True, exist_ok=True)
         try:
-            self.mailpit = MailpitProcess(self.run_dir, ready_deadline_s=self.ready_deadline_s,
-                                          **self.mailpit_options).start()
+            if self.relay is None:
+                self.mailpit = MailpitProcess(self.run_dir, ready_deadline_s=self.ready_deadline_s,
+                                              **self.mailpit_options).start()
             if self.with_gateway:
                 self._start_gateway()
         except BaseException:
@@ -163,12 +168,12 @@ class Sandbox:
 
     # -- what is where -------------------------------------------------------
     def info(self) -> dict[str, Any]:
-        assert self.mailpit is not None, "sandbox not started"
+        assert self.mailpit is not None or self.gateway is not None, "sandbox not started"
         mp, host = self.mailpit, procs.LOOPBACK
         http = f"http://{host}:{self.gateway_ports['http_port']}" if self.gateway else None
         return {
-            "mailpit_api": mp.api_url, "mailpit_ui": mp.ui_url,
-            "mailpit_smtp": (mp.smtp_host, mp.smtp_port),
+            "mailpit_api": mp and mp.api_url, "mailpit_ui": mp and mp.ui_url,
+            "mailpit_smtp": mp and (mp.smtp_host, mp.smtp_port),
             "gateway_smtp": (host, self.gateway_ports["smtp_port"]) if self.gateway else None,
             "gateway_http": http,
             "mpp_url": http and f"{http}/mpp",
@@ -179,19 +184,21 @@ class Sandbox:
             "variant": self.settings.variant,
             "gateway_settings": {**self.settings.extra, "test_clock": self.settings.test_clock},
             "run_dir": str(self.run_dir),
-            "pids": {"mailpit": mp.pid, "gateway": self.gateway.pid if self.gateway else None},
+            **({"relay": self.relay} if self.relay else {}),
+            "pids": {"mailpit": mp and mp.pid, "gateway": self.gateway.pid if self.gateway else None},
         }
 
     # -- gateway -------------------------------------------------------------
     def gateway_config(self) -> dict[str, Any]:
-        assert self.mailpit is not None
+        assert self.mailpit is not None or self.relay is not None
+        relay = self.relay or (self.mailpit.smtp_host, self.mailpit.smtp_port)
         s = self.settings
         return {
             "internal_domains": list(s.internal_domains),
             "smtp_host": procs.LOOPBACK, "smtp_port": self.gateway_ports["smtp_port"],
             "http_host": procs.LOOPBACK, "http_port": self.gateway_ports["http_port"],
             "database": str(self.run_dir / "gateway.sqlite3"),
-            "relay_host": self.mailpit.smtp_host, "relay_port": self.mailpit.smtp_port,
+            "relay_host": relay[0], "relay_port": relay[1],
             "admin_token": s.admin_token, "test_clock": s.test_clock, "variant": s.variant,
             "ready_file": str(self.run_dir / "gateway.ready.json"),
             **s.extra,

@@ -65,6 +65,7 @@ class TargetProfile:
     capabilities: list[str] = field(default_factory=lambda: list(DEFAULT_CAPABILITIES))
     target: dict[str, Any] = field(default_factory=dict)  # driver settings: smtp, http, admin_token...
     mailpit: dict[str, Any] = field(default_factory=dict)  # api, smtp
+    mailbox: dict[str, Any] = field(default_factory=dict)  # optional: kind = "imap" and its settings (harness/mailbox/)
     classification: Rules = field(default_factory=Rules)
     delivery_timeout_s: float = 15.0
     portal_origins: list[str] = field(default_factory=list)  # optional: more origins serving the SM Portal
@@ -82,6 +83,7 @@ class TargetProfile:
         """The profile as recorded in results: secrets masked."""
         data = self.to_dict()
         data["target"] = {k: ("***" if _secret(k) else v) for k, v in self.target.items()}
+        data["mailbox"] = {k: ("***" if _secret(k) else v) for k, v in self.mailbox.items()}
         return data
 
     def save_json(self, path: Path) -> Path:
@@ -216,8 +218,14 @@ def from_dict(data: dict[str, Any], where: str = "profile", *, internal: bool = 
         data["capabilities"] = list(dict.fromkeys(data["capabilities"]))
     if "target" in data and not isinstance(data["target"], dict):
         raise _bad(where, f"[target] must be a table (the driver's settings), got {shown(data['target'])}")
-    data["mailpit"] = _mailpit(data.get("mailpit"), where) if "mailpit" in data else {}
-    if not data["mailpit"]:
+    if "mailbox" in data:
+        from harness.mailbox.backends import validate
+
+        data["mailbox"] = validate(data["mailbox"], where)
+    imap = data.get("mailbox", {}).get("kind") == "imap"  # then [mailpit] is optional (an empty one: none)
+    data["mailpit"] = _mailpit(data["mailpit"], where) if "mailpit" in data and (
+        data["mailpit"] or not imap) else {}
+    if not data["mailpit"] and not imap:
         raise _bad(where, "[mailpit] with 'api' is required: the suite reads delivered mail from the sandbox "
                    "Mailpit (`smlite sandbox up` prints its URLs)")
     timeout = data.get("delivery_timeout_s", 15.0)
