@@ -5,7 +5,7 @@ the source allows) must leave it "Conformant…". Today the suite misses many
 deviations and wrongly fails some alternatives: those tests fail, by design,
 and name what the suite would have to check (the lead's work list).
 
-    .venv/bin/python -m pytest tests/independent/test_matrix.py -m "independent and not slow"   # correct only
+    .venv/bin/python -m pytest tests/independent/test_matrix.py                                 # correct only
     .venv/bin/python -m pytest tests/independent/test_matrix.py -m independent                  # all
 """
 
