@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import html as html_lib
+import json
 import re
 import secrets
 import threading
@@ -394,7 +395,6 @@ class Engine:
 
     # -- portal replies --------------------------------------------------------------------------------
     def reply(self, portal_row: Any, message: Any, text: str, html: str | None, reply_all: bool) -> str:
-        import json
         on = self.cfg.on
         replier = portal_row["recipient"]
         to = [message["sender"]]

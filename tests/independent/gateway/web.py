@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, redirect, request
 
-from tests.independent.gateway.engine import ADDRESS, DEFINITIONS, Engine, Refused, canonical_definition
+from tests.independent.gateway.engine import ADDRESS, Engine, Refused, canonical_definition
 from tests.independent.gateway.store import StorageError
 
 
@@ -446,5 +446,4 @@ def create_app(engine: Engine) -> Flask:
     def form_reply_all(token: str) -> Response:
         return form_reply(token, True)
 
-    _ = DEFINITIONS
     return app
