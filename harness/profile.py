@@ -78,6 +78,8 @@ class TargetProfile:
 
 
 def _secret(key: str) -> bool:
+    if key.lower().endswith("_env"):  # the NAME of an environment variable holding a secret, not the secret
+        return False
     return any(word in key.lower() for word in ("token", "password", "secret", "key"))
 
 
@@ -266,7 +268,10 @@ def from_sandbox(info: dict[str, Any], name: str = "smlite reference gateway",
         internal_domains=list(info["internal_domains"]),
         capabilities=capabilities,
         target={"smtp": f"{info['gateway_smtp'][0]}:{info['gateway_smtp'][1]}",
-                "http": info["gateway_http"], "admin_token": info["admin_token"]},
+                "http": info["gateway_http"], "admin_token": info["admin_token"],
+                # a sandbox started with TLS / AUTH (harness/sandbox_tls.py): the driver's optional keys
+                **{key: info[key] for key in ("smtp_tls", "ca_bundle", "smtp_username", "smtp_password")
+                   if info.get(key) and info.get(key) != "none"}},
         mailpit={"api": info["mailpit_api"], "smtp": f"{info['mailpit_smtp'][0]}:{info['mailpit_smtp'][1]}"},
         classification=rules_for_gateway(gateway),
     )

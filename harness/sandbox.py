@@ -9,6 +9,10 @@ Owns:
   gateway ready_file, GET /healthz 200 and an SMTP 220). ``info()`` lists
   every URL and port; ``restart_gateway``, ``stop_mailpit``/``start_mailpit``
   serve restart and "Mailpit down, then back" scenarios.
+* TLS and AUTH on request (``tls="starttls"|"implicit"``, ``auth=True``,
+  ``http_tls``; harness/sandbox_tls.py makes the CA, certificate and account):
+  the gateway is then checked ready over TLS, and info() adds ``smtp_tls``,
+  ``ca_bundle``, ``smtp_username`` and ``smtp_password``.
 * ``GatewaySettings``: what the sandbox chooses for the gateway's TOML
   (docs/contract.md); anything else goes in ``extra``.
 * the state file ``${XDG_STATE_HOME:-~/.local/state}/smlite/sandbox.json``,
@@ -45,6 +49,7 @@ from harness import procs
 from harness.errors import HarnessError, UsageError
 from harness.mailbox import MailpitClient
 from harness.mailpit import MailpitProcess
+from harness.sandbox_tls import TlsSetup
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 GATEWAY_MAIN = PACKAGE_ROOT / "harness" / "gateway" / "__main__.py"
@@ -87,7 +92,8 @@ class Sandbox:
                  variant: str | None = None, internal_domains: Sequence[str] | None = None,
                  with_gateway: bool = True, mailpit_options: Mapping[str, Any] | None = None,
                  state_path: Path | None = None, gateway_argv: Sequence[str] | None = None,
-                 ready_deadline_s: float = 20.0):
+                 ready_deadline_s: float = 20.0, tls: str = "none", auth: bool = False,
+                 http_tls: bool | None = None):
         if settings is None or isinstance(settings, GatewaySettings):
             self.settings = settings or GatewaySettings()
         else:
@@ -109,6 +115,8 @@ class Sandbox:
         self.gateway: procs.ChildProcess | None = None
         self.gateway_ports: dict[str, int] = {"smtp_port": 0, "http_port": 0}
         self.startup_seconds: float | None = None
+        # TLS on the submission port brings HTTPS along unless told otherwise (a private CA, as on staging)
+        self.tls = TlsSetup(tls, auth, tls != "none" if http_tls is None else http_tls)
 
     # -- lifecycle -----------------------------------------------------------
     def start(self) -> "Sandbox":
@@ -180,7 +188,8 @@ class Sandbox:
     def info(self) -> dict[str, Any]:
         assert self.mailpit is not None, "sandbox not started"
         mp, host = self.mailpit, procs.LOOPBACK
-        http = f"http://{host}:{self.gateway_ports['http_port']}" if self.gateway else None
+        scheme = "https" if self.tls.http_tls else "http"
+        http = f"{scheme}://{host}:{self.gateway_ports['http_port']}" if self.gateway else None
         return {
             "mailpit_api": mp.api_url, "mailpit_ui": mp.ui_url,
             "mailpit_smtp": (mp.smtp_host, mp.smtp_port),
@@ -195,7 +204,15 @@ class Sandbox:
             "gateway_settings": {**self.settings.extra, "test_clock": self.settings.test_clock},
             "run_dir": str(self.run_dir),
             "pids": {"mailpit": mp.pid, "gateway": self.gateway.pid if self.gateway else None},
+            **(self._tls_info() if self.tls.active and self.gateway else {}),
         }
+
+    def _tls_info(self) -> dict[str, Any]:
+        t = self.tls
+        return {"smtp_tls": t.smtp_tls, "http_tls": t.http_tls,
+                "ca_bundle": str(t.ca_bundle) if t.ca_bundle else None,
+                "smtp_username": t.username if t.auth else None,
+                "smtp_password": t.password if t.auth else None}
 
     # -- gateway -------------------------------------------------------------
     def gateway_config(self) -> dict[str, Any]:
@@ -210,6 +227,7 @@ class Sandbox:
             "admin_token": s.admin_token, "test_clock": s.test_clock, "variant": s.variant,
             "ready_file": str(self.run_dir / "gateway.ready.json"),
             **s.extra,
+            **(self.tls.prepare(self.run_dir) if self.tls.active else {}),
         }
 
     def _start_gateway(self) -> None:
@@ -232,9 +250,12 @@ class Sandbox:
                                    observed=child.log_tail())
             ports = json.loads(ready_file.read_text())  # OSError/ValueError: not yet
             self.gateway_ports = {"smtp_port": ports["smtp_port"], "http_port": ports["http_port"]}
-            base = f"http://{procs.LOOPBACK}:{ports['http_port']}"
-            return (procs.http_status(f"{base}/healthz", timeout_s=1.0) == 200
-                    and procs.smtp_greeting(procs.LOOPBACK, ports["smtp_port"], 1.0).startswith("220"))
+            base = f"{'https' if self.tls.http_tls else 'http'}://{procs.LOOPBACK}:{ports['http_port']}"
+            context = self.tls.client_context()
+            smtp_context = context if self.tls.smtp_tls == "implicit" else None
+            return (procs.http_status(f"{base}/healthz", timeout_s=1.0, ssl_context=context) == 200
+                    and procs.smtp_greeting(procs.LOOPBACK, ports["smtp_port"], 1.0,
+                                            ssl_context=smtp_context).startswith("220"))
 
         procs.wait_until(ready, self.ready_deadline_s,
                          f"the gateway to write {ready_file}, answer GET /healthz with 200 "
@@ -280,12 +301,18 @@ def probe(state: Mapping[str, Any]) -> list[tuple[str, bool, str]]:
             ok, detail = False, f"no answer: {exc}"
         checks.append((name, ok, detail))
 
+    context = None
+    if state.get("ca_bundle"):
+        import ssl
+
+        context = ssl.create_default_context(cafile=state["ca_bundle"])
+
     def http(url: str, want: int | None = None, **headers: str) -> tuple[bool, str]:
-        status = procs.http_status(url, 2.0, headers)
+        status = procs.http_status(url, 2.0, headers, ssl_context=context)
         return (status == want if want else status < 500), f"GET {url} -> {status}"
 
-    def smtp(host: str, port: int) -> tuple[bool, str]:
-        greeting = procs.smtp_greeting(host, port, 2.0)
+    def smtp(host: str, port: int, implicit: Any = None) -> tuple[bool, str]:
+        greeting = procs.smtp_greeting(host, port, 2.0, ssl_context=implicit)
         return greeting.startswith("220"), f"{host}:{port} said {greeting[:60]!r}"
 
     check("mailpit_api", lambda: http(f"{state['mailpit_api']}/readyz", 200))
@@ -293,7 +320,8 @@ def probe(state: Mapping[str, Any]) -> list[tuple[str, bool, str]]:
     if state.get("gateway_http"):
         basic = base64.b64encode(f"admin:{state['admin_token']}".encode()).decode()
         check("gateway_http", lambda: http(f"{state['gateway_http']}/healthz", 200))
-        check("gateway_smtp", lambda: smtp(*state["gateway_smtp"]))
+        implicit = context if state.get("smtp_tls") == "implicit" else None
+        check("gateway_smtp", lambda: smtp(*state["gateway_smtp"], implicit))
         check("admin_url", lambda: http(state["admin_url"], 200, Authorization=f"Basic {basic}"))
         check("mpp_url", lambda: http(state["mpp_url"]))
         check("sm_portal_url", lambda: http(f"{state['sm_portal_url']}/api/messages/status-probe"))
@@ -317,7 +345,8 @@ def cmd_up(args: Any) -> int:
         settings.internal_domains = list(domains)
     stop = threading.Event()
     with Sandbox(getattr(args, "run_dir", None), settings, state_path=state_path,
-                 with_gateway=not getattr(args, "mailpit_only", False)) as sandbox:
+                 with_gateway=not getattr(args, "mailpit_only", False),
+                 tls=getattr(args, "tls", None) or "none", auth=bool(getattr(args, "auth", False))) as sandbox:
         previous = {sig: signal.signal(sig, lambda *_: stop.set())
                     for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
@@ -379,6 +408,8 @@ def _toml(values: Mapping[str, Any]) -> str:
             return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
         if isinstance(value, (list, tuple)):
             return "[" + ", ".join(literal(v) for v in value) + "]"
+        if isinstance(value, Mapping):  # an inline table, e.g. smtp_users
+            return "{" + ", ".join(f"{literal(str(k))} = {literal(v)}" for k, v in value.items()) + "}"
         raise TypeError(f"cannot write {type(value).__name__} to TOML")
 
     return "".join(f"{key} = {literal(value)}\n" for key, value in values.items())
