@@ -136,7 +136,8 @@ def check_profile(path: str) -> tuple[int, list[Line]]:
     probe("target reachable", reachable, lines)
     if hasattr(driver, "_ssl_context") and str(getattr(driver, "base_url", "")).startswith("https://"):
         probe("HTTPS", https, lines)
-    if "smtp-submission" in capabilities and hasattr(driver, "smtp_connect"):
+    secured = getattr(driver, "smtp_tls", "none") != "none" or getattr(driver, "smtp_username", "")
+    if "smtp-submission" in capabilities and hasattr(driver, "smtp_connect") and secured:
         probe("SMTP submission TLS and AUTH", smtp_security, lines)
     if "admin-console" in capabilities:
         probe("definitions listed", definitions, lines)

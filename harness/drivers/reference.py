@@ -84,7 +84,8 @@ class ReferenceDriver(Driver):
         self.timeout = float(timeout)
         self._tls_settings(settings)
         self.session = requests.Session()
-        self.session.verify = self.ca_bundle if (self.ca_bundle and self.tls_verify) else self.tls_verify
+        # passed on every request: a Session's own verify loses to REQUESTS_CA_BUNDLE (requests issue #3829)
+        self._verify: str | bool = self.ca_bundle if (self.ca_bundle and self.tls_verify) else self.tls_verify
         self._mpp_sessions: dict[str, str] = {}
 
     def _tls_settings(self, settings: dict[str, Any]) -> None:
@@ -187,7 +188,8 @@ class ReferenceDriver(Driver):
         headers = {"Authorization": f"Bearer {auth}"} if auth else {}
         started = time.perf_counter()
         try:
-            answer = self.session.request(method, url, json=json, headers=headers, timeout=self.timeout)
+            answer = self.session.request(method, url, json=json, headers=headers, timeout=self.timeout,
+                                          verify=self._verify)
         except requests.exceptions.SSLError as exc:
             raise HarnessError("HTTPS to the target failed (ca_bundle? tls_verify?)", f"{method} {url}",
                                str(exc)) from None
