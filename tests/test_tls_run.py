@@ -125,3 +125,27 @@ def test_target_check_says_when_the_ca_is_not_trusted(tmp_path):
     assert done.returncode in (1, 2) and "Traceback" not in done.stdout + done.stderr, done.stdout + done.stderr
     assert re.search(r"✗ HTTPS .*certificate verify failed", done.stdout), done.stdout
     assert re.search(r"✗ SMTP submission TLS and AUTH .*certificate verify failed", done.stdout), done.stdout
+
+
+def test_sandbox_up_with_tls_and_auth_prints_and_writes_what_a_client_needs(tmp_path):
+    """`smlite sandbox up --tls starttls --auth --write-profile P`: status sees every part up over
+    HTTPS/STARTTLS, and the written profile passes `target check`."""
+    from harness.profile import load
+    from tests.vendor.vendorkit import SandboxUp, smlite
+
+    profile_path = tmp_path / "p.toml"
+    up = SandboxUp(tmp_path, "--tls", "starttls", "--auth", "--write-profile", str(profile_path)).start()
+    try:
+        output = up.output()
+        assert re.search(r"gateway_http\s+https://127\.0\.0\.1:\d+", output), output
+        assert re.search(r"smtp_tls\s+starttls", output) and re.search(r"smtp_username\s+submitter", output)
+        profile = load(profile_path)
+        assert profile.target["smtp_tls"] == "starttls" and profile.target["smtp_username"] == "submitter"
+        assert profile.target["ca_bundle"].endswith("/tls/ca.pem")
+        status = smlite("sandbox", "status", env={"XDG_STATE_HOME": str(tmp_path / "state")})
+        assert status.returncode == 0 and "DOWN" not in status.stdout, status.stdout
+        check = smlite("target", "check", profile_path, timeout=120)
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert "starttls: TLSv1." in check.stdout and "logged in as 'submitter'" in check.stdout
+    finally:
+        assert up.stop() == 0, up.output()
