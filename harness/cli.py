@@ -137,6 +137,8 @@ def _run(args: argparse.Namespace) -> int:
 def _sandbox_up(args: argparse.Namespace) -> int:
     from harness import profile, sandbox
 
+    if args.mailpit_only and (args.tls != "none" or args.auth):
+        raise UsageError("--tls and --auth configure the reference gateway", "drop them or --mailpit-only")
     if args.gateway_config:
         if args.mailpit_only:
             raise UsageError("--gateway-config configures the reference gateway", "drop it or --mailpit-only")

@@ -149,3 +149,11 @@ def test_sandbox_up_with_tls_and_auth_prints_and_writes_what_a_client_needs(tmp_
         assert "starttls: TLSv1." in check.stdout and "logged in as 'submitter'" in check.stdout
     finally:
         assert up.stop() == 0, up.output()
+
+
+def test_tls_options_without_a_gateway_are_refused(tmp_path):
+    from tests.vendor.vendorkit import smlite
+
+    done = smlite("sandbox", "up", "--mailpit-only", "--tls", "implicit", env={"XDG_STATE_HOME": str(tmp_path)})
+    assert done.returncode == 2 and "--tls and --auth configure the reference gateway" in done.stderr
+    assert "Traceback" not in done.stderr
