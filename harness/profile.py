@@ -244,6 +244,11 @@ def gateway_settings_file(path: str | Path) -> dict[str, Any]:
         raise UsageError("Cannot read gateway settings", f"{path}: {exc.strerror}") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise UsageError("Gateway settings are not valid TOML", f"{path}: {exc}") from None
+    tls = sorted(set(data) & {"smtp_tls", "tls_cert", "tls_key", "http_tls", "smtp_auth_required", "smtp_users",
+                              "smtp_users_file"})
+    if tls:
+        raise UsageError("Bad gateway settings", f"{path}: {', '.join(tls)}: the sandbox makes its own CA, "
+                         "certificate and account; use `smlite sandbox up --tls starttls|implicit --auth`")
     owned = sorted(set(data) & set(SANDBOX_OWNED_GATEWAY_KEYS))
     if owned:
         raise UsageError("Bad gateway settings", f"{path}: the sandbox sets {', '.join(owned)} itself "

@@ -48,3 +48,12 @@ def test_password_from_the_environment_and_masked_in_results(monkeypatch, tmp_pa
                                   "smtp_password_env": "ACME_SMTP_PASSWORD"}}).public_dict()["target"]
     assert shown["smtp_password"] == "***" and shown["admin_token"] == "***"
     assert shown["smtp_username"] == "probe" and shown["smtp_password_env"] == "ACME_SMTP_PASSWORD"
+
+
+def test_sandbox_gateway_settings_leave_tls_to_the_sandbox(tmp_path):
+    from harness.profile import gateway_settings_file
+
+    settings = tmp_path / "gw.toml"
+    settings.write_text('internal_domains = ["acme.test"]\nsmtp_tls = "implicit"\ntls_cert = "mine.pem"\n')
+    with pytest.raises(UsageError, match=r"smtp_tls, tls_cert: .*smlite sandbox up --tls"):
+        gateway_settings_file(settings)
