@@ -57,6 +57,8 @@ SANDBOX_FLAGS = ("--disable-version-check", "--smtp-disable-rdns", "--max", "0",
 
 #: the API-docs viewer's range when the upstream ^12 is not served (see the module docstring)
 RAPIDOC_FALLBACK = "^9.3.8"
+#: a step of the UI build taking longer than this (npm hanging on a black-holed registry) falls back
+UI_STEP_TIMEOUT_S = 1200
 
 
 def mailpit_cache_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -192,7 +194,12 @@ def _build_once(go: str, cache_dir: Path, env: Mapping[str, str]) -> Path:
         with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".build-") as build_dir:
             started = time.monotonic()
             info: dict = {"mailpit": MAILPIT_VERSION, "go": _tool_version([go, "version"])}
-            built, ui_problem = _build_with_ui(go, Path(build_dir), env, info)
+            try:
+                built, ui_problem = _build_with_ui(go, Path(build_dir), env, info)
+            except subprocess.TimeoutExpired as exc:
+                built, ui_problem = None, f"{' '.join(map(str, exc.cmd[:3]))} took over {exc.timeout:.0f}s"
+            except (OSError, ValueError, KeyError) as exc:  # a copy or JSON step that went wrong
+                built, ui_problem = None, f"{type(exc).__name__}: {exc}"
             if built is None:
                 print(f"smlite: building Mailpit without its web UI ({ui_problem}); the API, "
                       "SMTP and the suite work, the UI URL shows a blank page",
@@ -257,7 +264,8 @@ def _build_with_ui(go: str, build_dir: Path, env: Mapping[str, str],
     steps = [([npm, "install", "--no-audit", "--no-fund", "--loglevel=error"], "npm install"),
              ([npm, "run", "package"], "npm run package")]
     for argv, what in steps:
-        result = subprocess.run(argv, cwd=src, env=npm_env, capture_output=True, text=True)
+        result = subprocess.run(argv, cwd=src, env=npm_env, capture_output=True, text=True,
+                                timeout=UI_STEP_TIMEOUT_S)
         if result.returncode != 0:
             tail = " | ".join((result.stdout + result.stderr).strip().splitlines()[-3:])
             return None, f"{what} failed (npm registry unreachable?): {tail[-400:]}"
@@ -274,7 +282,7 @@ def _build_with_ui(go: str, build_dir: Path, env: Mapping[str, str],
     result = subprocess.run(
         [go, "build", "-ldflags",
          f"-s -w -X {MAILPIT_MODULE}/config.Version={MAILPIT_VERSION}", "-o", str(out)],
-        cwd=src, env={**env, "CGO_ENABLED": "0"}, capture_output=True, text=True)
+        cwd=src, env={**env, "CGO_ENABLED": "0"}, capture_output=True, text=True, timeout=UI_STEP_TIMEOUT_S)
     if result.returncode != 0 or not out.exists():
         return None, "go build failed: " + (result.stdout + result.stderr).strip()[-400:]
     info.update(ui=True, node=_tool_version([node, "--version"]),
