@@ -15,7 +15,7 @@ import pytest
 from harness.sandbox import procs
 from harness.errors import HarnessError, UsageError
 from harness.mailbox.mailpit import MailpitClient
-from harness.sandbox.mailpit import MAILPIT_VERSION, MailpitProcess, find_mailpit, mailpit_cache_dir
+from harness.sandbox.mailpit import MAILPIT_VERSION, MailpitProcess, build_info, find_mailpit, mailpit_cache_dir
 
 
 def write_script(path: Path, body: str) -> Path:
@@ -49,8 +49,9 @@ def process_gone(pid: int) -> bool:
 # -- find_mailpit ---------------------------------------------------------------
 
 def test_cache_dir_follows_xdg_cache_home(tmp_path):
-    assert mailpit_cache_dir({"XDG_CACHE_HOME": str(tmp_path)}) == tmp_path / "smlite" / "mailpit-v1.33.1"
-    assert mailpit_cache_dir({"HOME": "/h"}) == Path("/h/.cache/smlite/mailpit-v1.33.1")
+    # "-ui": the build with the web UI; an older UI-less cache is not reused, so it is rebuilt once with UI
+    assert mailpit_cache_dir({"XDG_CACHE_HOME": str(tmp_path)}) == tmp_path / "smlite" / "mailpit-v1.33.1-ui"
+    assert mailpit_cache_dir({"HOME": "/h"}) == Path("/h/.cache/smlite/mailpit-v1.33.1-ui")
 
 
 def test_mailpit_bin_wins_over_path_and_cache(tmp_path):
@@ -120,6 +121,40 @@ def test_builds_once_with_go_into_the_cache(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("building Mailpit v1.33.1 once into") == 1 and "a few minutes" in err
     assert not [p for p in target.parent.iterdir() if p.name.startswith(".build-")]
+    # no npm on this PATH: the UI-less build, said on stderr and recorded next to the binary
+    assert err.count("without its web UI (npm/node not installed)") == 1
+    assert build_info(target)["ui"] is False and build_info(target)["ui_problem"] == "npm/node not installed"
+
+
+def test_npm_that_cannot_reach_its_registry_falls_back_to_the_ui_less_build(tmp_path, capsys):
+    module = tmp_path / "modcache" / "mailpit@v1.33.1"
+    module.mkdir(parents=True)
+    (module / "package.json").write_text('{"dependencies": {"rapidoc": "^12.0.0"}}')
+    (module / "package-lock.json").write_text("{}")
+    log = tmp_path / "go-calls.log"
+    write_script(tmp_path / "bin" / "go", FAKE_GO.format(log=log)
+                 + f'if [ "$1" = mod ]; then echo \'{{"Dir": "{module}"}}\'; fi\n')
+    write_script(tmp_path / "bin" / "node", "echo v20.0.0\n")
+    write_script(tmp_path / "bin" / "npm", 'echo "npm error code ENOTFOUND registry.npmjs.org" >&2; exit 1\n')
+    env = bare_env(tmp_path)
+    target = find_mailpit(env)
+    assert target == mailpit_cache_dir(env) / "mailpit"
+    err = capsys.readouterr().err
+    assert "without its web UI (npm install failed (npm registry unreachable?)" in err and "ENOTFOUND" in err
+    info = build_info(target)
+    assert info["ui"] is False and "ENOTFOUND" in info["ui_problem"]
+    assert log.read_text().splitlines() == [f"github.com/axllent/mailpit@{MAILPIT_VERSION}"]  # go install ran
+    assert (module / "package-lock.json").exists()  # the module cache itself is never changed
+
+
+def test_the_cached_binary_has_the_web_ui_when_npm_was_there():
+    """The real cache of this machine (bootstrap built it): the UI build, with the versions it used."""
+    info = build_info(find_mailpit())
+    if info is None:
+        pytest.fail("no build-info.json next to the Mailpit binary: MAILPIT_BIN/PATH binaries carry none; "
+                    "unset MAILPIT_BIN to test the cache's own build")
+    assert info["ui"] is True, info.get("ui_problem")
+    assert info["npm_packages"]["rapidoc"].startswith("9.") and info["node"] and info["npm"]
 
 
 def test_failed_build_says_so_and_how_else_to_get_mailpit(tmp_path):

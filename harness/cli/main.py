@@ -81,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
                          "with --mailpit-only, a starter profile for your own target")
     up.add_argument("--mailpit-only", action="store_true",
                     help="start Mailpit alone: the sandbox a vendor's target relays into (docs/vendors.md)")
+    up.add_argument("--tls", choices=("none", "starttls", "implicit"), default="none",
+                    help="TLS on the gateway's SMTP submission port (and HTTPS), with a CA the sandbox makes")
+    up.add_argument("--auth", action="store_true",
+                    help="require SMTP AUTH on the gateway (an account with a random password, printed)")
     status = sandbox_commands.add_parser("status", help="is a sandbox running, and is every part answering")
     status.add_argument("--name", default="", help="the named sandbox (see sandbox up --name)")
 

@@ -42,6 +42,10 @@ def describe(info: Mapping[str, Any]) -> list[tuple[str, str]]:
         ]
         if info.get("variant"):
             lines.append(("broken variant", info["variant"]))
+        if info.get("smtp_tls") and info["smtp_tls"] != "none":
+            lines += [("SMTP TLS", info["smtp_tls"]), ("CA bundle", info.get("ca_bundle", ""))]
+        if info.get("smtp_username"):
+            lines += [("SMTP AUTH user", info["smtp_username"]), ("SMTP AUTH password", info["smtp_password"])]
     lines.append(("run folder", info["run_dir"]))
     return lines
 
@@ -57,12 +61,18 @@ def probe(state: Mapping[str, Any]) -> list[tuple[str, bool, str]]:
             ok, detail = False, f"no answer: {exc}"
         checks.append((name, ok, detail))
 
+    context = None
+    if state.get("ca_bundle"):  # a sandbox with TLS: its own CA
+        import ssl
+
+        context = ssl.create_default_context(cafile=state["ca_bundle"])
+
     def http(url: str, want: int | None = None, **headers: str) -> tuple[bool, str]:
-        status = procs.http_status(url, 2.0, headers)
+        status = procs.http_status(url, 2.0, headers, ssl_context=context)
         return (status == want if want else status < 500), f"GET {url} answered {status}"
 
-    def smtp(host: str, port: int) -> tuple[bool, str]:
-        greeting = procs.smtp_greeting(host, port, 2.0)
+    def smtp(host: str, port: int, implicit: Any = None) -> tuple[bool, str]:
+        greeting = procs.smtp_greeting(host, port, 2.0, ssl_context=implicit)
         return greeting.startswith("220"), f"{host}:{port} greeted with {greeting[:60]}"
 
     if state.get("mailpit_api"):  # a sandbox relaying elsewhere (IMAP tests) runs no Mailpit
@@ -71,7 +81,8 @@ def probe(state: Mapping[str, Any]) -> list[tuple[str, bool, str]]:
     if state.get("gateway_http"):
         basic = base64.b64encode(f"admin:{state['admin_token']}".encode()).decode()
         check("gateway_http", lambda: http(f"{state['gateway_http']}/healthz", 200))
-        check("gateway_smtp", lambda: smtp(*state["gateway_smtp"]))
+        implicit = context if state.get("smtp_tls") == "implicit" else None
+        check("gateway_smtp", lambda: smtp(*state["gateway_smtp"], implicit))
         check("admin_url", lambda: http(state["admin_url"], 200, Authorization=f"Basic {basic}"))
         check("mpp_url", lambda: http(state["mpp_url"]))
         check("sm_portal_url", lambda: http(f"{state['sm_portal_url']}/api/messages/status-probe"))
@@ -81,6 +92,9 @@ def probe(state: Mapping[str, Any]) -> list[tuple[str, bool, str]]:
 def up(args: Any) -> int:
     """``smlite sandbox up``: start, print every URL, stay until Ctrl-C/SIGTERM."""
     name = getattr(args, "name", "") or ""
+    tls, auth = getattr(args, "tls", None) or "none", bool(getattr(args, "auth", False))
+    if getattr(args, "mailpit_only", False) and (tls != "none" or auth):
+        raise UsageError("--tls and --auth configure the reference gateway", "drop them or --mailpit-only")
     if getattr(args, "gateway_config", None):
         if getattr(args, "mailpit_only", False):
             raise UsageError("--gateway-config configures the reference gateway", "drop it or --mailpit-only")
@@ -102,7 +116,7 @@ def up(args: Any) -> int:
         settings.internal_domains = list(domains)
     stop = threading.Event()
     with Sandbox(getattr(args, "run_dir", None), settings, state_path=state_path,
-                 with_gateway=not getattr(args, "mailpit_only", False)) as sandbox:
+                 with_gateway=not getattr(args, "mailpit_only", False), tls=tls, auth=auth) as sandbox:
         previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             title = f"sandbox {name!r}" if name else "sandbox"

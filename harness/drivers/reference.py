@@ -2,13 +2,24 @@
 
 It drives the reference gateway, and any vendor implementation of the same
 contract. SMTP submission uses smtplib; HTTP uses one requests.Session.
+
+Optional [target] keys (docs/vendors.md, "TLS and SMTP AUTH"): ``smtp_tls``
+("none", "starttls" or "implicit"), ``smtp_username`` with ``smtp_password``
+or ``smtp_password_env`` (AUTH PLAIN/LOGIN, smtplib picks what the server
+offers), ``ca_bundle`` (PEM file trusted for SMTP TLS and HTTPS) and
+``tls_verify`` (false turns certificate checks off, for a throw-away lab
+only). Without them the driver speaks plain SMTP without AUTH, as before. A
+refused login or a failed TLS handshake is a harness error (the set-up is
+wrong), never a conformance failure of the target.
 Both go through ``_http``/``_smtp`` (the transport boundary), which time each
 exchange and hand it to the recorder as evidence.
 """
 
 from __future__ import annotations
 
+import os
 import smtplib
+import ssl
 import time
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -63,6 +74,12 @@ class ReferenceDriver(Driver):
         "smtp": "host:port of the SMTP submission endpoint (needed with smtp-submission)",
         "admin_token": "Administration Console bearer token (needed with mpp, admin-console, clock, sm-portal-index)",
         "timeout_s": "seconds to wait for one HTTP or SMTP answer (default 10)",
+        "smtp_tls": "SMTP submission security: \"none\" (default), \"starttls\" (e.g. port 587) or \"implicit\" (465)",
+        "smtp_username": "SMTP AUTH user name (AUTH PLAIN or LOGIN); omit for no AUTH",
+        "smtp_password": "SMTP AUTH password (masked in reports); or use smtp_password_env",
+        "smtp_password_env": "name of the environment variable holding the SMTP AUTH password",
+        "ca_bundle": "PEM file of the CA(s) to trust for SMTP TLS and HTTPS (e.g. a private staging CA)",
+        "tls_verify": "check TLS certificates (default true; false only for a throw-away lab)",
     }
 
     def __init__(self, profile: TargetProfile):
@@ -88,8 +105,104 @@ class ReferenceDriver(Driver):
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
             raise UsageError("Bad target profile", f"target.timeout_s must be a positive number, got {shown(timeout)}")
         self.timeout = float(timeout)
+        self._tls_settings(settings)
         self.session = requests.Session()
+        # passed on every request: a Session's own verify loses to REQUESTS_CA_BUNDLE (requests issue #3829)
+        self._verify: str | bool = self.ca_bundle if (self.ca_bundle and self.tls_verify) else self.tls_verify
         self._mpp_sessions: dict[str, str] = {}
+
+    def _tls_settings(self, settings: dict[str, Any]) -> None:
+        def bad(text: str) -> UsageError:
+            return UsageError("Bad target profile", text)
+
+        self.smtp_tls = settings.get("smtp_tls", "none")
+        if self.smtp_tls not in ("none", "starttls", "implicit"):
+            raise bad(f"target.smtp_tls must be \"none\", \"starttls\" or \"implicit\", got {self.smtp_tls!r}")
+        self.tls_verify = settings.get("tls_verify", True)
+        if not isinstance(self.tls_verify, bool):
+            raise bad(f"target.tls_verify must be true or false, got {self.tls_verify!r}")
+        ca_bundle = settings.get("ca_bundle", "")
+        if not isinstance(ca_bundle, str):
+            raise bad(f"target.ca_bundle must be a path to a PEM file, got {ca_bundle!r}")
+        if ca_bundle:
+            path = os.path.expanduser(ca_bundle)
+            if not os.path.isabs(path) and self.profile.source_path:
+                path = os.path.join(os.path.dirname(self.profile.source_path), path)
+            if not os.path.isfile(path):
+                raise bad(f"target.ca_bundle: no such file {ca_bundle!r}")
+            ca_bundle = path
+        self.ca_bundle = ca_bundle
+        self.smtp_username = settings.get("smtp_username", "")
+        if not isinstance(self.smtp_username, str):
+            raise bad(f"target.smtp_username must be a string, got {self.smtp_username!r}")
+        password, env_name = settings.get("smtp_password"), settings.get("smtp_password_env")
+        if password is not None and env_name is not None:
+            raise bad("target has both smtp_password and smtp_password_env; keep one")
+        if env_name is not None:
+            if not isinstance(env_name, str) or not env_name:
+                raise bad(f"target.smtp_password_env must name an environment variable, got {env_name!r}")
+            password = os.environ.get(env_name)
+            if password is None:
+                raise bad(f"target.smtp_password_env names {env_name}, which is not set in the environment")
+        if password is not None and not isinstance(password, str):
+            raise bad("target.smtp_password must be a string")
+        if self.smtp_username and not password:
+            raise bad("target.smtp_username needs smtp_password or smtp_password_env")
+        if password and not self.smtp_username:
+            raise bad("target.smtp_password needs smtp_username")
+        self._smtp_password = password or ""
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=self.ca_bundle or None)
+        if not self.tls_verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+    def smtp_connect(self) -> smtplib.SMTP:
+        """An SMTP client connection, secured and logged in as the profile says.
+
+        Raises ``HarnessError`` when the set-up is wrong (no answer, TLS refused or
+        unverifiable, STARTTLS or AUTH not offered, login refused)."""
+        where = f"{self.smtp_host}:{self.smtp_port}"
+        client: smtplib.SMTP | None = None
+        try:
+            if self.smtp_tls == "implicit":
+                client = smtplib.SMTP_SSL(self.smtp_host, self.smtp_port, timeout=self.timeout,
+                                          context=self._ssl_context())
+            else:
+                client = smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=self.timeout)
+            if self.smtp_tls == "starttls":
+                client.ehlo()
+                if not client.has_extn("starttls"):
+                    raise HarnessError("Target SMTP does not offer STARTTLS", where,
+                                       "the profile says smtp_tls = \"starttls\"; EHLO did not list STARTTLS")
+                client.starttls(context=self._ssl_context())
+            if self.smtp_username:
+                client.ehlo()
+                if not client.has_extn("auth"):
+                    raise HarnessError("Target SMTP does not offer AUTH", where,
+                                       "the profile sets smtp_username; EHLO did not list AUTH")
+                try:
+                    client.login(self.smtp_username, self._smtp_password)
+                except smtplib.SMTPAuthenticationError as exc:
+                    raise HarnessError(
+                        "SMTP AUTH refused: check smtp_username / smtp_password in the target profile",
+                        f"{where} as {self.smtp_username!r}",
+                        f"{exc.smtp_code} {exc.smtp_error.decode('utf-8', 'replace')}") from None
+        except HarnessError:
+            if client is not None:
+                client.close()
+            raise
+        except ssl.SSLError as exc:
+            if client is not None:
+                client.close()
+            raise HarnessError("TLS to the target SMTP failed (ca_bundle? smtp_tls?)", where, str(exc)) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            if client is not None:
+                client.close()
+            raise HarnessError("Target SMTP unreachable", where, str(exc)) from None
+        return client
 
     # -- transport -----------------------------------------------------------
     def _http(self, method: str, url: str, *, json: Any = None, auth: str | None = None) -> Response:
@@ -98,7 +211,11 @@ class ReferenceDriver(Driver):
         headers = {"Authorization": f"Bearer {auth}"} if auth else {}
         started = time.perf_counter()
         try:
-            answer = self.session.request(method, url, json=json, headers=headers, timeout=self.timeout)
+            answer = self.session.request(method, url, json=json, headers=headers, timeout=self.timeout,
+                                          verify=self._verify)
+        except requests.exceptions.SSLError as exc:
+            raise HarnessError("HTTPS to the target failed (ca_bundle? tls_verify?)", f"{method} {url}",
+                               str(exc)) from None
         except requests.RequestException as exc:
             raise HarnessError("Target unreachable", f"{method} {url}", str(exc)) from None
         elapsed = time.perf_counter() - started
@@ -121,7 +238,7 @@ class ReferenceDriver(Driver):
         started = time.perf_counter()
         client: smtplib.SMTP | None = None
         try:
-            client = smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=self.timeout)
+            client = self.smtp_connect()  # secured and logged in as the profile says
             refused = client.send_message(message, from_addr=envelope_from, to_addrs=recipients)
             code, text = 250, f"accepted ({len(recipients) - len(refused)} recipients)"
             if refused:

@@ -20,6 +20,7 @@ import os
 import signal
 import socket
 import sqlite3
+import ssl
 import sys
 from pathlib import Path
 
@@ -85,8 +86,9 @@ async def _run(cfg) -> None:
     app = create_app(cfg, store, gateway, catalogue, clock)
 
     smtp = await smtp_server.start(gateway, smtp_sock)
+    tls = {"ssl_certfile": cfg.tls_cert, "ssl_keyfile": cfg.tls_key} if cfg.http_tls else {}
     server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                                    timeout_graceful_shutdown=3))
+                                    timeout_graceful_shutdown=3, **tls))
     serve = asyncio.create_task(server.serve(sockets=[http_sock]))
     pending = store.pending_count()
     worker.start()
@@ -95,8 +97,10 @@ async def _run(cfg) -> None:
     if serve.done():
         serve.result()
         return
-    log.info("gateway %r listening: smtp %s:%d, http %s (relay %s:%d, variant %s, %d pending deliveries)",
-             cfg.name, cfg.smtp_host, smtp_port, gateway.base_url, cfg.relay_host, cfg.relay_port,
+    log.info("gateway %r listening: smtp %s:%d (tls %s, auth %s), http %s (relay %s:%d, variant %s, %d pending deliveries)",
+             cfg.name, cfg.smtp_host, smtp_port, cfg.smtp_tls,
+             "required" if cfg.smtp_auth_required else "optional" if cfg.smtp_accounts() else "off",
+             gateway.base_url, cfg.relay_host, cfg.relay_port,
              cfg.active_variant or "none", pending)
     if cfg.ready_file:
         _write_ready(cfg.ready_file, {"smtp_port": smtp_port, "http_port": cfg.http_port, "pid": os.getpid()})
@@ -155,6 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     lifeline.watch()  # the harness gone (even SIGKILLed) -> SIGTERM -> the clean shutdown below
     try:
         asyncio.run(_run(cfg))
+    except ConfigError as exc:
+        print(f"gateway: bad config: {exc}", file=sys.stderr)
+        return 2
+    except ssl.SSLError as exc:
+        print(f"gateway: bad config: tls_cert/tls_key cannot be used: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"gateway: cannot start: {exc}", file=sys.stderr)
         return 1

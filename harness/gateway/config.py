@@ -2,8 +2,16 @@
 
 Owns ``GatewayConfig`` and ``load_config``. Every problem is reported as a
 ``ConfigError`` with a message naming the key; ``__main__`` turns it into exit
-status 2 without a traceback. Relative ``database`` and ``ready_file`` paths
-are resolved against the directory of the config file.
+status 2 without a traceback. Relative ``database``, ``ready_file``, ``tls_cert``, ``tls_key`` and
+``smtp_users_file`` paths are resolved against the directory of the config
+file.
+
+TLS and AUTH (all optional; the defaults are plain SMTP without AUTH and
+plain HTTP, as before): ``smtp_tls`` ("none", "starttls" or "implicit"),
+``tls_cert`` / ``tls_key`` (PEM; both needed by any TLS), ``smtp_auth_required``
+with the accounts in ``smtp_users`` (a table user = password) and/or
+``smtp_users_file`` (lines ``user:password``), and ``http_tls`` (HTTPS with the
+same certificate).
 """
 
 from __future__ import annotations
@@ -56,14 +64,39 @@ class GatewayConfig:
     notification_from: str = ""
     variant: str = ""
     ready_file: str = ""
+    smtp_tls: str = "none"
+    tls_cert: str = ""
+    tls_key: str = ""
+    smtp_auth_required: bool = False
+    smtp_users: dict = field(default_factory=dict)
+    smtp_users_file: str = ""
+    http_tls: bool = False
     # not a config key: the variant after the environment override
     active_variant: str = field(default="", repr=False)
 
     def base_url(self, http_port: int) -> str:
-        """The public base URL, defaulting to http://{http_host}:{port}."""
+        """The public base URL, defaulting to http(s)://{http_host}:{port}."""
         if self.public_base_url:
             return self.public_base_url.rstrip("/")
-        return f"http://{self.http_host}:{http_port}"
+        return f"{'https' if self.http_tls else 'http'}://{self.http_host}:{http_port}"
+
+    def smtp_accounts(self) -> dict[str, str]:
+        """user -> password: ``smtp_users`` and the lines of ``smtp_users_file``."""
+        accounts = dict(self.smtp_users)
+        if self.smtp_users_file:
+            try:
+                text = Path(self.smtp_users_file).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ConfigError(f"config key 'smtp_users_file': cannot read {self.smtp_users_file!r}: "
+                                  f"{exc.strerror or exc}") from None
+            for number, line in enumerate(text.splitlines(), 1):
+                if not line.strip() or line.lstrip().startswith("#"):
+                    continue
+                user, sep, password = line.partition(":")
+                if not sep or not user.strip() or not password:
+                    raise ConfigError(f"config key 'smtp_users_file': line {number} must read user:password")
+                accounts[user.strip()] = password
+        return accounts
 
     def sender_address(self) -> str:
         return self.notification_from or f"secure-messaging@{self.internal_domains[0]}"
@@ -109,6 +142,11 @@ def from_mapping(data: dict, base_dir: Path | None = None, environ: dict | None 
     types = {"internal_domains": list}
     for key, value in data.items():
         f = _KEYS[key]
+        if key == "smtp_users":
+            if not (isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) and k and v
+                                                    for k, v in value.items())):
+                raise ConfigError("config key 'smtp_users' must be a table of user = \"password\" strings")
+            continue
         expected = types.get(key) or {"int": int, "bool": bool, "str": str}[f.type]
         _check_type(key, value, expected)
     cfg = GatewayConfig(**data)
@@ -139,12 +177,19 @@ def from_mapping(data: dict, base_dir: Path | None = None, environ: dict | None 
         raise ConfigError("config keys 'banner_text' and 'notification_subject' must be one line")
     for key in TEMPLATE_FIELDS:
         _check_template(key, getattr(cfg, key))
+    if cfg.smtp_tls not in ("none", "starttls", "implicit"):
+        raise ConfigError(f"config key 'smtp_tls' must be \"none\", \"starttls\" or \"implicit\", got {cfg.smtp_tls!r}")
+    if (cfg.smtp_tls != "none" or cfg.http_tls) and not (cfg.tls_cert and cfg.tls_key):
+        raise ConfigError("config keys 'tls_cert' and 'tls_key' (PEM files) are needed with smtp_tls "
+                          "\"starttls\"/\"implicit\" or http_tls = true")
+    if cfg.smtp_auth_required and not (cfg.smtp_users or cfg.smtp_users_file):
+        raise ConfigError("config key 'smtp_auth_required' needs accounts in 'smtp_users' or 'smtp_users_file'")
     try:
         cfg.active_variant = variants.resolve(cfg.variant, environ)
     except variants.UnknownVariant as exc:
         raise ConfigError(str(exc)) from None
     if base_dir is not None:
-        for key in ("database", "ready_file"):
+        for key in ("database", "ready_file", "tls_cert", "tls_key", "smtp_users_file"):
             value = getattr(cfg, key)
             if value and value != ":memory:" and not Path(value).is_absolute():
                 setattr(cfg, key, str(base_dir / value))
@@ -162,4 +207,10 @@ def load_config(path: str | Path, environ: dict | None = None) -> GatewayConfig:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"config file {str(p)!r} is not valid TOML: {exc}") from None
-    return from_mapping(data, base_dir=p.resolve().parent, environ=environ)
+    cfg = from_mapping(data, base_dir=p.resolve().parent, environ=environ)
+    cfg.smtp_accounts()  # an unreadable or malformed users file is a config error, found at start
+    for key in ("tls_cert", "tls_key"):
+        value = getattr(cfg, key)
+        if value and not Path(value).is_file():
+            raise ConfigError(f"config key {key!r}: no such file {value!r}")
+    return cfg

@@ -9,6 +9,10 @@ Owns:
   gateway ready_file, GET /healthz 200 and an SMTP 220). ``info()`` lists
   every URL and port; ``restart_gateway``, ``stop_mailpit``/``start_mailpit``
   serve restart and "Mailpit down, then back" scenarios.
+* TLS and AUTH on request (``tls="starttls"|"implicit"``, ``auth=True``,
+  ``http_tls``; harness/sandbox/tls.py makes the CA, certificate and account):
+  the gateway is then checked ready over TLS, and info() adds ``smtp_tls``,
+  ``ca_bundle``, ``smtp_username`` and ``smtp_password``.
 * ``GatewaySettings``: what the sandbox chooses for the gateway's TOML
   (docs/contract.md); anything else goes in ``extra``.
 * writing the state file (harness/sandbox/state.py) while it runs, when given a
@@ -37,6 +41,7 @@ from harness.mailbox.mailpit import MailpitClient
 from harness.sandbox.mailpit import MailpitProcess
 from harness.sandbox.state import read_state
 from harness.target.files import toml_text
+from harness.sandbox.tls import TlsSetup
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 VARIANT_ENV = "SMLITE_GATEWAY_VARIANT"
@@ -75,7 +80,8 @@ class Sandbox:
                  variant: str | None = None, internal_domains: Sequence[str] | None = None,
                  with_gateway: bool = True, mailpit_options: Mapping[str, Any] | None = None,
                  state_path: Path | None = None, gateway_argv: Sequence[str] | None = None,
-                 ready_deadline_s: float = 20.0, relay: tuple[str, int] | None = None):
+                 ready_deadline_s: float = 20.0, relay: tuple[str, int] | None = None, tls: str = "none",
+                 auth: bool = False, http_tls: bool | None = None):
         if settings is None or isinstance(settings, GatewaySettings):
             self.settings = settings or GatewaySettings()
         else:
@@ -98,6 +104,8 @@ class Sandbox:
         self.gateway: procs.ChildProcess | None = None
         self.gateway_ports: dict[str, int] = {"smtp_port": 0, "http_port": 0}
         self.startup_seconds: float | None = None
+        # TLS on the submission port brings HTTPS along unless told otherwise (a private CA, as on staging)
+        self.tls = TlsSetup(tls, auth, tls != "none" if http_tls is None else http_tls)
 
     # -- lifecycle -----------------------------------------------------------
     def start(self) -> "Sandbox":
@@ -170,7 +178,8 @@ class Sandbox:
     def info(self) -> dict[str, Any]:
         assert self.mailpit is not None or self.gateway is not None, "sandbox not started"
         mp, host = self.mailpit, procs.LOOPBACK
-        http = f"http://{host}:{self.gateway_ports['http_port']}" if self.gateway else None
+        scheme = "https" if self.tls.http_tls else "http"
+        http = f"{scheme}://{host}:{self.gateway_ports['http_port']}" if self.gateway else None
         return {
             "mailpit_api": mp and mp.api_url, "mailpit_ui": mp and mp.ui_url,
             "mailpit_smtp": mp and (mp.smtp_host, mp.smtp_port),
@@ -186,7 +195,15 @@ class Sandbox:
             "run_dir": str(self.run_dir),
             **({"relay": self.relay} if self.relay else {}),
             "pids": {"mailpit": mp and mp.pid, "gateway": self.gateway.pid if self.gateway else None},
+            **(self._tls_info() if self.tls.active and self.gateway else {}),
         }
+
+    def _tls_info(self) -> dict[str, Any]:
+        t = self.tls
+        return {"smtp_tls": t.smtp_tls, "http_tls": t.http_tls,
+                "ca_bundle": str(t.ca_bundle) if t.ca_bundle else None,
+                "smtp_username": t.username if t.auth else None,
+                "smtp_password": t.password if t.auth else None}
 
     # -- gateway -------------------------------------------------------------
     def gateway_config(self) -> dict[str, Any]:
@@ -202,6 +219,7 @@ class Sandbox:
             "admin_token": s.admin_token, "test_clock": s.test_clock, "variant": s.variant,
             "ready_file": str(self.run_dir / "gateway.ready.json"),
             **s.extra,
+            **(self.tls.prepare(self.run_dir) if self.tls.active else {}),
         }
 
     def _start_gateway(self) -> None:
@@ -224,9 +242,12 @@ class Sandbox:
                                    observed=child.log_tail())
             ports = json.loads(ready_file.read_text())  # OSError/ValueError: not yet
             self.gateway_ports = {"smtp_port": ports["smtp_port"], "http_port": ports["http_port"]}
-            base = f"http://{procs.LOOPBACK}:{ports['http_port']}"
-            return (procs.http_status(f"{base}/healthz", timeout_s=1.0) == 200
-                    and procs.smtp_greeting(procs.LOOPBACK, ports["smtp_port"], 1.0).startswith("220"))
+            base = f"{'https' if self.tls.http_tls else 'http'}://{procs.LOOPBACK}:{ports['http_port']}"
+            context = self.tls.client_context()
+            smtp_context = context if self.tls.smtp_tls == "implicit" else None
+            return (procs.http_status(f"{base}/healthz", timeout_s=1.0, ssl_context=context) == 200
+                    and procs.smtp_greeting(procs.LOOPBACK, ports["smtp_port"], 1.0,
+                                            ssl_context=smtp_context).startswith("220"))
 
         procs.wait_until(ready, self.ready_deadline_s,
                          f"the gateway to write {ready_file}, answer GET /healthz with 200 "

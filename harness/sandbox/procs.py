@@ -39,6 +39,7 @@ the gateway for the CLI as well as for tests.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import ctypes.util
 import os
@@ -300,9 +301,13 @@ def wait_until(
         interval = min(interval * 1.6, max_interval)
 
 
-def smtp_greeting(host: str, port: int, timeout_s: float = 2.0) -> str:
-    """The server's first line (e.g. '220 ... ESMTP'); raises OSError if none."""
-    with socket.create_connection((host, port), timeout=timeout_s) as sock:
+def smtp_greeting(host: str, port: int, timeout_s: float = 2.0, ssl_context: Any = None) -> str:
+    """The server's first line (e.g. '220 ... ESMTP'); raises OSError if none.
+    With ``ssl_context`` the connection is wrapped in TLS first (implicit TLS)."""
+    with contextlib.ExitStack() as stack:
+        sock = stack.enter_context(socket.create_connection((host, port), timeout=timeout_s))
+        if ssl_context is not None:
+            sock = stack.enter_context(ssl_context.wrap_socket(sock, server_hostname=host))
         data = b""
         while b"\n" not in data:
             chunk = sock.recv(1024)
@@ -316,11 +321,13 @@ def smtp_greeting(host: str, port: int, timeout_s: float = 2.0) -> str:
     return data.decode("latin-1").strip()
 
 
-def http_status(url: str, timeout_s: float = 2.0, headers: Mapping[str, str] | None = None) -> int:
-    """HTTP status of a GET (4xx/5xx returned, not raised); OSError if no answer."""
+def http_status(url: str, timeout_s: float = 2.0, headers: Mapping[str, str] | None = None,
+                ssl_context: Any = None) -> int:
+    """HTTP status of a GET (4xx/5xx returned, not raised); OSError if no answer.
+    ``ssl_context`` verifies an https URL (e.g. against the sandbox's own CA)."""
     request = urllib.request.Request(url, headers=dict(headers or {}))
     try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+        with urllib.request.urlopen(request, timeout=timeout_s, context=ssl_context) as response:
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code

@@ -2,7 +2,10 @@
 
 Items, in order: the profile validates; its driver loads; the target answers
 its health check (reachable); the Administration Console lists exactly All
-and External; the MPP answers; the sandbox Mailpit answers; a plain test
+and External; the MPP answers; the sandbox Mailpit answers; for a driver
+with TLS settings (the reference driver), what TLS the HTTPS and SMTP
+endpoints show: version, certificate subject and expiry, the AUTH mechanisms
+offered and the login (harness/target/tls_probe.py); a plain test
 message submitted to the target reaches the sandbox's Mailpit. Probes are
 independent where they can be, so a profile pointing at nothing gets one
 line per failed probe. Exit 0 all good; 1 the target answered but something
@@ -120,8 +123,28 @@ def check_profile(path: str) -> tuple[int, list[Line]]:
                               f"the mail it delivers to {where}?") from None
         return f"a plain message to {address} arrived in {'its mailbox' if imap else 'Mailpit'} as {found[0].id}"
 
+    def https() -> str:
+        from harness.target import tls_probe
+
+        import ssl
+
+        try:
+            return tls_probe.describe_https(driver.base_url, driver._ssl_context(), driver.timeout)
+        except ssl.SSLError as exc:  # it answered, but its certificate or TLS is not acceptable
+            raise SmliteError("TLS handshake failed (ca_bundle? tls_verify?)", driver.base_url, str(exc)) from None
+
+    def smtp_security() -> str:
+        from harness.target import tls_probe
+
+        return tls_probe.describe_smtp(driver)
+
     capabilities = driver.capabilities
     probe("target reachable", reachable, lines)
+    if hasattr(driver, "_ssl_context") and str(getattr(driver, "base_url", "")).startswith("https://"):
+        probe("HTTPS", https, lines)
+    secured = getattr(driver, "smtp_tls", "none") != "none" or getattr(driver, "smtp_username", "")
+    if "smtp-submission" in capabilities and hasattr(driver, "smtp_connect") and secured:
+        probe("SMTP submission TLS and AUTH", smtp_security, lines)
     if "admin-console" in capabilities:
         probe("definitions listed", definitions, lines)
     if "mpp" in capabilities:

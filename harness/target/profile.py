@@ -92,6 +92,8 @@ class TargetProfile:
 
 
 def _secret(key: str) -> bool:
+    if key.lower().endswith("_env"):  # the NAME of an environment variable holding a secret, not the secret
+        return False
     return any(word in key.lower() for word in ("token", "password", "secret", "key"))
 
 
@@ -384,6 +386,11 @@ def gateway_settings_file(path: str | Path) -> dict[str, Any]:
         raise UsageError("Cannot read gateway settings", f"{path}: {exc.strerror}") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise UsageError("Gateway settings are not valid TOML", f"{path}: {exc}") from None
+    tls = sorted(set(data) & {"smtp_tls", "tls_cert", "tls_key", "http_tls", "smtp_auth_required", "smtp_users",
+                              "smtp_users_file"})
+    if tls:
+        raise UsageError("Bad gateway settings", f"{path}: {', '.join(tls)}: the sandbox makes its own CA, "
+                         "certificate and account; use `smlite sandbox up --tls starttls|implicit --auth`")
     owned = sorted(set(data) & set(SANDBOX_OWNED_GATEWAY_KEYS))
     if owned:
         raise UsageError("Bad gateway settings", f"{path}: the sandbox sets {', '.join(owned)} itself "
@@ -411,7 +418,10 @@ def from_sandbox(info: dict[str, Any], name: str = "smlite reference gateway",
         internal_domains=list(info["internal_domains"]),
         capabilities=capabilities,
         target={"smtp": f"{info['gateway_smtp'][0]}:{info['gateway_smtp'][1]}",
-                "http": info["gateway_http"], "admin_token": info["admin_token"]},
+                "http": info["gateway_http"], "admin_token": info["admin_token"],
+                # a sandbox started with TLS / AUTH (harness/sandbox/tls.py): the driver's optional keys
+                **{key: info[key] for key in ("smtp_tls", "ca_bundle", "smtp_username", "smtp_password")
+                   if info.get(key) and info.get(key) != "none"}},
         mailpit={"api": info["mailpit_api"], "smtp": f"{info['mailpit_smtp'][0]}:{info['mailpit_smtp'][1]}"},
         classification=rules_for_gateway(gateway),
         portal_origins=portal_origins,
