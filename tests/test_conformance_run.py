@@ -147,3 +147,25 @@ def test_two_workers_give_the_same_results_as_one(reference_run, tmp_path):
     assert code == 0 and two_workers.verdict() == "Conformant"
     assert {s.id: s.status for s in two_workers.scenarios} == {s.id: s.status for s in one_worker.scenarios}
     assert len({s.worker for s in two_workers.scenarios}) == 2
+
+
+def test_a_real_runs_files_match_their_schemas_and_each_other(reference_run):
+    """results.json against docs/results.schema.json, junit.xml against junit-10.xsd, and one outcome per
+    scenario in all three files, with cucumber.json pointing at the feature files' own lines."""
+    import json
+
+    from tests.schemas import check_cucumber_lines, check_three_files_agree, validate_junit, validate_results
+
+    _, results, index = reference_run
+    run_dir = index.parent
+    data = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
+    validate_results(data)
+    validate_junit(run_dir / "junit.xml")
+    cucumber = json.loads((run_dir / "cucumber.json").read_text(encoding="utf-8"))
+    check_three_files_agree(R.RunResults.from_dict(data), run_dir / "junit.xml", cucumber)
+    check_cucumber_lines(cucumber)
+    elements = [e for f in cucumber for e in f["elements"]]
+    assert all("line" in e for e in elements), [e["name"] for e in elements if "line" not in e]
+    assert {f["uri"] for f in cucumber} == {f"features/{p.name}" for p in (REPO / "features").glob("*.feature")}
+    refs = {c.ref for s in results.scenarios for c in s.cells}
+    assert "" not in refs and {"X-mac", "X-mixed", "D-All", "D-External", "D-list"} <= refs

@@ -22,7 +22,8 @@ import pytest
 from harness.conformance import results as R
 from harness.report.cucumber import build_cucumber
 from harness.report.junit import write_junit
-from tests.schemas import REPO, RESULTS_SCHEMA, results_errors, validate_junit, validate_results
+from tests.schemas import (REPO, RESULTS_SCHEMA, check_cucumber_lines, check_three_files_agree, results_errors,
+                           validate_junit, validate_results)
 
 SAMPLE = Path(__file__).resolve().parent / "schemas" / "results-sample.json"
 
@@ -149,51 +150,6 @@ def _one_of_each_status() -> R.RunResults:
     return results
 
 
-def _cucumber_status(element: dict) -> str:
-    """The scenario status Cucumber tools derive from its steps and hooks."""
-    seen = {s["result"]["status"] for s in element["steps"] + element.get("after", []) + element.get("before", [])}
-    return "failed" if "failed" in seen else "skipped" if seen - {"passed"} else "passed"
-
-
-def _junit_outcome(case: ET.Element) -> str:
-    children = [c for c in case if c.tag in ("failure", "error", "skipped")]
-    assert len(children) <= 1, ET.tostring(case)
-    if not children:
-        return "passed"
-    child = children[0]
-    return f"skipped:{child.get('type')}" if child.tag == "skipped" else child.tag
-
-
-JUNIT = {R.PASSED: "passed", R.FAILED: "failure", R.HARNESS_ERROR: "error",
-         R.NOT_APPLICABLE: "skipped:not_applicable", R.NOT_SPECIFIED: "skipped:not_specified"}
-CUCUMBER = {R.PASSED: "passed", R.FAILED: "failed", R.HARNESS_ERROR: "failed",
-            R.NOT_APPLICABLE: "skipped", R.NOT_SPECIFIED: "skipped"}
-
-
-def check_three_files_agree(results: R.RunResults, junit_path: Path, cucumber: list[dict]) -> None:
-    """Every scenario has the same outcome in results, junit.xml and cucumber.json (docs/report.md)."""
-    validate_results(results.to_dict())
-    validate_junit(junit_path)
-    root = ET.parse(junit_path).getroot()
-    cases = list(root.iter("testcase"))
-    elements = [e for f in cucumber for e in f["elements"]]
-    assert len(cases) == len(elements) == len(results.scenarios)
-    by_id = {}
-    for case in cases:
-        out = case.findtext("system-out") or ""
-        ids = [line[4:] for line in out.splitlines() if line.startswith("id: ")]
-        assert len(ids) == 1, out
-        by_id[ids[0]] = case
-    for scenario, element in zip(results.scenarios, elements):
-        assert element["name"] == scenario.name
-        assert _junit_outcome(by_id[scenario.id]) == JUNIT[scenario.status], scenario.name
-        assert _cucumber_status(element) == CUCUMBER[scenario.status], (scenario.status, element)
-    counts = results.counts()
-    assert int(root.get("failures")) == counts[R.FAILED] and int(root.get("errors")) == counts[R.HARNESS_ERROR]
-    assert sum(int(s.get("skipped")) for s in root.iter("testsuite")) == \
-        counts[R.NOT_APPLICABLE] + counts[R.NOT_SPECIFIED]
-
-
 def test_every_status_means_the_same_in_all_three_files(tmp_path):
     results = _one_of_each_status()
     assert sorted(results.counts().values()) == [1, 1, 1, 1, 1]
@@ -229,22 +185,3 @@ def test_cucumber_points_at_the_feature_files_own_lines():
     features = build_cucumber(results)
     assert features and all(f["uri"].startswith("features/") and f["uri"].endswith(".feature") for f in features)
     check_cucumber_lines(features)
-
-
-def check_cucumber_lines(features: list[dict]) -> None:
-    """Every uri is a real file, and every line holds what the element says is there."""
-    for feature in features:
-        lines = (REPO / feature["uri"]).read_text(encoding="utf-8").splitlines()
-        assert lines[feature["line"] - 1].strip() == f"Feature: {feature['name']}"
-        for element in feature["elements"]:
-            text = lines[element["line"] - 1].strip()
-            if element["keyword"] == "Scenario":
-                assert text.startswith("Scenario:") and element["name"] in text, (element["name"], text)
-            else:  # an outline: the line is its Examples row
-                assert element["keyword"] == "Scenario Outline" and text.startswith("|"), (element["name"], text)
-            for step in element["steps"]:
-                if step["keyword"] == "* ":
-                    continue
-                assert lines[step["line"] - 1].strip().startswith(step["keyword"].strip() + " "), step
-            for tag in element["tags"]:
-                assert tag["name"] in lines[tag["line"] - 1], tag
