@@ -122,3 +122,17 @@ def check_cucumber_lines(features: list[dict]) -> None:
                 assert lines[step["line"] - 1].strip().startswith(step["keyword"].strip() + " "), step
             for tag in element["tags"]:
                 assert tag["name"] in lines[tag["line"] - 1], tag
+
+
+def check_run_directory(run_dir: Path) -> dict:
+    """A real run's directory: results.json valid, junit.xml valid, all three files agree scenario by
+    scenario, and cucumber.json locates every scenario in its feature file. Returns the results data."""
+    data = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
+    validate_results(data)
+    validate_junit(run_dir / "junit.xml")
+    cucumber = json.loads((run_dir / "cucumber.json").read_text(encoding="utf-8"))
+    check_three_files_agree(R.RunResults.from_dict(data), run_dir / "junit.xml", cucumber)
+    check_cucumber_lines(cucumber)
+    unlocated = [e["name"] for f in cucumber for e in f["elements"] if "line" not in e]
+    assert not unlocated, f"cucumber.json: scenarios no feature file holds: {unlocated}"
+    return data
