@@ -2,7 +2,7 @@
 
 features -> elements (scenarios, ``type: scenario``) -> steps, each step with
 ``result.status`` passed / failed / skipped and ``duration`` in nanoseconds;
-tags as ``{"name": "@tag", "line": n}``. ``uri`` is the feature file
+tags as ``{"name": "@tag", "line": n}`` (the feature file's own tags, inherited ones included). ``uri`` is the feature file
 (``features/….feature``) and every ``line`` is the file's own (the Examples
 row for an outline, as Cucumber writes it), found by harness/report/locations.py;
 a scenario no feature file holds keeps its node id's file as ``uri`` and has no
@@ -92,7 +92,8 @@ def _element(scenario: R.ScenarioResult, feature_id: str, location: Location | N
         "name": scenario.name, "description": scenario.interpretation or ""}
     if location:
         element["line"] = location.line
-    element["tags"] = _tags(scenario.tags, dict(location.tags) if location else None)
+    # the file's own tags where the file is known (results' tags may carry markers, e.g. a skip)
+    element["tags"] = [{"name": n, "line": line} for n, line in location.tags] if location else _tags(scenario.tags)
     element["steps"] = steps
     wanted = SCENARIO_STATUS.get(scenario.status, "failed")
     shown = {s["result"]["status"] for s in steps}
