@@ -38,7 +38,7 @@ sandbox:        ## Mailpit + reference gateway until Ctrl-C
 lock:           ## refresh requirements.lock (pinned, hashed; Python 3.11) from pyproject.toml, after changing dependencies
 	@./scripts/bootstrap
 	@$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra load --generate-hashes --universal \
-	    --python-version 3.11 -o requirements.lock
+	    --python-version 3.11 -o requirements.lock --quiet
 
 clean:
 	rm -rf $(VENV) reports/2* reports/latest
