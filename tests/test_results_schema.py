@@ -47,6 +47,13 @@ def test_the_markdown_is_generated_from_the_schema():
         "docs/results-schema.md is out of date: run scripts/results-schema-doc"
 
 
+def test_the_schemas_example_validates():
+    examples = json.loads(RESULTS_SCHEMA.read_text(encoding="utf-8"))["examples"]
+    assert examples
+    for example in examples:
+        validate_results(example)
+
+
 def test_a_real_runs_results_validate():
     data = sample()
     validate_results(data)
