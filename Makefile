@@ -1,6 +1,6 @@
 # The two commands of the README, and a few more for developers.
 # Each target bootstraps what it needs: .venv, the packages, Mailpit (built once
-# into ~/.cache/smlite/), and for the tests Debian's Chromium.
+# into ~/.cache/smlite/), and for the tests Debian's Chromium, Dovecot and Postfix.
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -11,8 +11,8 @@ run:            ## the main job: sandbox up, suite against the reference gateway
 	@./scripts/bootstrap
 	@$(VENV)/bin/smlite run $(ARGS)
 
-test:           ## the project's own tests (unit, sandbox, conformance run, broken variants, browser)
-	@./scripts/bootstrap --browser
+test:           ## the project's own tests (unit, sandbox, conformance run, broken variants, browser, IMAP)
+	@./scripts/bootstrap --browser --imap
 	@$(PY) -m pytest $(ARGS)
 
 selfcheck:      ## the suite against every broken variant of the reference gateway: the kill rate
@@ -37,7 +37,7 @@ sandbox:        ## Mailpit + reference gateway until Ctrl-C
 
 lock:           ## refresh requirements.lock (pinned, hashed; Python 3.11) from pyproject.toml, after changing dependencies
 	@./scripts/bootstrap
-	@$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra load --generate-hashes --universal \
+	@$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra load --extra independent --generate-hashes --universal \
 	    --python-version 3.11 -o requirements.lock --quiet
 
 clean:

@@ -1,4 +1,4 @@
-"""Fixtures of the conformance suite: the target (profile, driver, Mailpit), the seed, the world.
+"""Fixtures of the conformance suite: the target (profile, driver, mailboxes), the seed, the world.
 
 The suite reaches the target only through the driver the profile names and the
 sandbox's Mailpit API; it never imports the reference gateway.
@@ -12,10 +12,10 @@ import pytest
 
 from harness.drivers import load_driver
 from harness.errors import UsageError
-from harness.conformance.plugin import example_of
-from harness.mailbox.control import control_roundtrip
-from harness.mailbox.mailpit import MailpitClient
 from harness.conformance.observe import Observer
+from harness.conformance.plugin import example_of
+from harness.mailbox.backends import Mailbox, kind_of, open_mailbox
+from harness.mailbox.control import control_roundtrip
 from harness.target.profile import TargetProfile, load
 from steps.world import World
 
@@ -52,18 +52,20 @@ def driver(profile: TargetProfile):
 
 
 @pytest.fixture(scope="session")
-def mailpit(profile: TargetProfile) -> MailpitClient:
-    if not profile.mailpit.get("api"):
-        raise UsageError("Bad target profile", "[mailpit] needs 'api', the sandbox Mailpit's API URL")
-    client = MailpitClient(profile.mailpit["api"])
-    if profile.mailpit.get("smtp"):
-        control_roundtrip(client, profile.mailpit["smtp"])  # the harness's own sandbox works, first
-    return client
+def mailpit(profile: TargetProfile):
+    """The mailbox backend the profile names: Mailpit (default) or IMAP (harness/mailbox/backends.py)."""
+    mailbox: Mailbox = open_mailbox(profile)
+    if kind_of(profile) == "mailpit" and profile.mailpit.get("smtp"):
+        control_roundtrip(mailbox, profile.mailpit["smtp"])  # the harness's own mail sandbox works, first
+    yield mailbox
+    if hasattr(mailbox, "close"):
+        mailbox.close()  # IMAP: log out of the mailboxes still open
 
 
 @pytest.fixture
 def world(request: pytest.FixtureRequest, profile, driver, mailpit, seed, smlite_record) -> World:
-    control = (lambda: control_roundtrip(mailpit, profile.mailpit["smtp"])) if profile.mailpit.get("smtp") else None
+    control = (lambda: control_roundtrip(mailpit, profile.mailpit["smtp"])) \
+        if kind_of(profile) == "mailpit" and profile.mailpit.get("smtp") else None
     observer = Observer(driver, mailpit, profile.classification, profile.delivery_timeout_s, control=control)
     world = World(profile, driver, observer, smlite_record, seed, request.node.nodeid)
     world.ref = example_of(request.node).get("ref", "").split(" ")[0] or next(

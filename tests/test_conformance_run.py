@@ -40,9 +40,8 @@ def test_reference_gateway_is_conformant(reference_run):
 def test_every_source_row_ran_and_passed(reference_run):
     _, results, _ = reference_run
     per_table = results.per_table()
-    assert per_table["T1"][R.PASSED] == 6
-    assert per_table["T2"][R.PASSED] == 2
-    assert per_table["T3"][R.PASSED] == 6
+    for table, cases in (("T1", 6), ("T2", 2), ("T3", 6)):  # every source case, plus realistic mail
+        assert per_table[table][R.PASSED] == sum(per_table[table].values()) >= cases
     assert per_table["definitions"][R.PASSED] >= 8
     refs = {ref for s in results.scenarios if s.status == R.PASSED for ref in s.refs}
     assert {"T1-r1", "T2-r1", "T2-r2", "T3-r1", "T3-r2", "T3-r3", "T3-r4", "T3-r5", "T3-r6"} <= refs
@@ -54,7 +53,9 @@ def test_silent_cells_are_observed_never_judged(reference_run):
     assert silent and all(s.status == R.NOT_SPECIFIED for s in silent)
     for scenario in results.scenarios:
         for cell in scenario.cells:
-            if cell.standing == "not-specified":
+            if cell.level == "contract":
+                assert cell.status == R.PASSED, (scenario.name, cell)  # the reference makes the contract's choices
+            elif cell.standing == "not-specified":
                 assert cell.status == R.CELL_OBSERVED, (scenario.name, cell)
             elif scenario.status == R.PASSED:
                 assert cell.status == R.PASSED, (scenario.name, cell)
@@ -76,8 +77,11 @@ def test_a_broken_variant_fails_the_right_cell_with_the_email_as_evidence(tmp_pa
     check_run_directory(index.parent)  # a failing run's three files validate and agree too
     assert code == 1 and results.verdict() == "Not conformant"
     failed = [s for s in results.scenarios if s.status == R.FAILED]
-    assert [s.name for s in failed] == [
-        "T1-r1 Mimecast Personal Portal with the External definition, to an external recipient"]
+    assert {s.name for s in results.scenarios if s.status != R.PASSED} == {s.name for s in failed}
+    assert all("Mimecast Personal Portal with the External definition" in s.name for s in failed)
+    first = "T1-r1 Mimecast Personal Portal with the External definition, to an external recipient"
+    failed = sorted(failed, key=lambda s: s.name != first)
+    assert failed[0].name == first
     cell = next(c for c in failed[0].cells if c.column == "Mail Box")
     assert (cell.status, cell.expected, cell.observed) == (R.FAILED, "Notification", "Email with banner")
     evidence = {e.id: e for e in failed[0].evidence}

@@ -31,6 +31,8 @@ EPILOG = """examples:
   smlite selfcheck                        run the suite against every broken variant: the kill rate
   smlite load --users 20 --rate 20 --duration 60   a bounded load with a conformance sample
   smlite report reports/latest/results.json --compare other/results.json
+                                          exits 1 when source cells differ
+  smlite dashboard reports/ vendor-a/ -o dashboard/   one page across runs and targets
 
 exit codes: 0 conformant / success, 1 not conformant, 2 usage or harness error."""
 
@@ -47,6 +49,8 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variant", default="", metavar="NAME",
                         help="run the embedded reference as a deliberately broken variant (see `smlite selfcheck --list`)")
     parser.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first failing scenario")
+    parser.add_argument("--reveal-secrets", action="store_true",
+                        help="keep tokens and passwords in the report and terminal (local debugging; the report says so)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
 
 
@@ -107,7 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="re-render a report, or compare two runs")
     report.add_argument("results", type=Path, metavar="RESULTS.json")
     report.add_argument("-o", "--output", type=Path, help="output folder (default: next to RESULTS.json)")
-    report.add_argument("--compare", type=Path, metavar="OTHER.json", help="compare RESULTS.json with OTHER.json")
+    report.add_argument("--compare", type=Path, metavar="OTHER.json",
+                        help="compare RESULTS.json with OTHER.json; exit 1 when source cells differ")
+
+    from harness.report import dashboard as dashboard_command
+    dashboard = commands.add_parser(
+        "dashboard", help="one static page across runs and targets (docs/report.md)",
+        description="Build a self-contained site from any number of results.json: a matrix of targets x "
+                    "source cells and each target's history, linking to every run's report.")
+    dashboard_command.add_arguments(dashboard)
 
     target = commands.add_parser("target", help="target profiles")
     target_commands = target.add_subparsers(dest="target_command", metavar="ACTION", required=True)
@@ -121,7 +133,7 @@ def _run(args: argparse.Namespace) -> int:
 
     options = runner.RunOptions(target=args.target, variant=args.variant, select=args.select,
                                 workers=args.workers, seed=args.seed, certify=args.certify,
-                                quiet=args.quiet, exitfirst=args.exitfirst)
+                                quiet=args.quiet, exitfirst=args.exitfirst, reveal_secrets=args.reveal_secrets)
     if args.reports_dir:
         options.reports_dir = args.reports_dir
     if args.target and args.variant:
@@ -159,6 +171,9 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "report":
         from harness.cli import report as report_cli
         return report_cli.main(args)
+    if args.command == "dashboard":
+        from harness.report import dashboard
+        return dashboard.main(args)
     if args.command == "target":
         from harness.target import check as target_check
         return target_check.main(args)

@@ -1,35 +1,70 @@
-"""`smlite report`: re-render a run's report from its results.json, or compare two runs."""
+"""`smlite report`: re-render a run's report from its results.json, or compare two runs.
+
+``--compare`` exits 1 when any source-table cell differs between the two runs
+(0 when every cell is the same), so a script can tell "nothing changed".
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from harness.errors import UsageError
+from harness.files import atomic_write_bytes, ensure_dir
 from harness.conformance.results import RunResults
 
 
 def _load(path) -> RunResults:
+    from harness.report.loading import load_results
+
     try:
-        return RunResults.load(path)
+        return load_results(path)
     except FileNotFoundError:
         raise UsageError("No such results file", str(path)) from None
-    except (ValueError, KeyError, TypeError) as exc:
+    except IsADirectoryError:
+        raise UsageError("Not an smlite results file", f"{path} is a directory") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError("Not an smlite results file", f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UsageError("Not an smlite results file", f"{path}: {exc}") from None
 
 
+def _report_of(results_path: Path, results: RunResults, fallback_dir: Path) -> Path:
+    """The run's own index.html next to its results.json; when there is none, one written into fallback_dir."""
+    from harness.report.render import render_html
+
+    index = results_path.resolve().parent / "index.html"
+    if index.is_file():
+        return index
+    fallback_dir.mkdir(parents=True, exist_ok=True)
+    index = fallback_dir / "index.html"
+    index.write_text(render_html(results), encoding="utf-8")
+    return index
+
+
 def main(args: Any) -> int:
-    from harness.report.compare import write_comparison
+    from harness.report.compare import cells_differ, write_comparison
     from harness.report.render import write_report
 
     first = _load(args.results)
     out_dir = args.output or args.results.resolve().parent
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_dir(out_dir)
     if args.compare:
         second = _load(args.compare)
         if not args.output:
             out_dir = args.results.resolve().parent / f"compare-{second.run.id}"
-            out_dir.mkdir(parents=True, exist_ok=True)
-        print(write_comparison(first, second, out_dir))
-        return 0
-    print(write_report(first, out_dir))
+            ensure_dir(out_dir)
+        page = write_comparison(first, second, out_dir,
+                                a_report=_report_of(Path(args.results), first, out_dir / "run-a"),
+                                b_report=_report_of(Path(args.compare), second, out_dir / "run-b"))
+        print(page)
+        differ = cells_differ(first, second)
+        print(f"{differ} source cell{'' if differ == 1 else 's'} differ" if differ else "no source cell differs")
+        return 1 if differ else 0
+    original = Path(args.results).read_bytes()
+    index = write_report(first, out_dir)
+    # results.json is the record: keep its exact bytes (and any field this harness does not know yet)
+    atomic_write_bytes(out_dir / "results.json", original)
+    print(index)
     return 0

@@ -22,6 +22,8 @@ from typing import Any, Callable
 
 from harness.spec.classify import NOTHING, Classification, Rules, classify, parts_of
 from harness.drivers.base import Driver
+from harness.errors import ForeignLink
+from harness.target.origins import declared_origins, require_target_origin
 from harness.mailbox.mailpit import MailpitClient, WaitTimeout
 
 NO_MPP = "none (external users have no MPP)"
@@ -55,7 +57,7 @@ class Observer:
                  control: Callable[[], Any] | None = None):
         self.driver, self.mailpit, self.rules, self.timeout_s = driver, mailpit, rules, timeout_s
         self.control = control  # proves the mail sandbox itself works when a wait runs out
-        self.origins = driver.profile.portal_origins()
+        self.origins = list(declared_origins(driver.profile))  # where a link into the SM Portal may point
 
     # -- Mail Box ------------------------------------------------------------
     def next_mail(self, address: str, seen: set[str], timeout_s: float | None = None) -> Any | None:
@@ -80,7 +82,7 @@ class Observer:
         found = classify(message.subject, message.text, message.html, message.headers, self.rules, original_marker,
                          parts=parts_of(message.raw) if message.raw else None, origins=self.origins)
         data = _email_evidence(message, found) | {"waited_ms": round((time.perf_counter() - started) * 1000, 1)}
-        detail = f"Mailpit message {message.id} '{message.subject}': {found.rule}"
+        detail = f"{getattr(self.mailpit, 'label', 'Mailpit')} message {message.id} '{message.subject}': {found.rule}"
         if found.notes:
             detail += "; " + "; ".join(found.notes)
         return Observation("Mail Box", found.kind, detail, [("email", f"Mail Box of {address}", data)],
@@ -149,6 +151,11 @@ class Observer:
                     evidence: list[tuple[str, str, dict[str, Any]]], tried: list[str]) -> str | None:
         """The first of ``links`` that opens ``address``'s own copy of the message, or None."""
         for link in links:
+            try:
+                require_target_origin(self.driver.profile, link)  # never requested when it points elsewhere
+            except ForeignLink as exc:
+                tried.append(str(exc))
+                continue
             answer = self.driver.portal_open(link)
             body = answer.body if isinstance(answer.body, dict) else {}
             content = f"{body.get('text', '')}\n{body.get('html', '')}"

@@ -45,6 +45,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--smlite-seed", type=int, default=None, help="faker seed (printed when chosen at random)")
     group.addoption("--smlite-results", help="stream the scenarios' results to this JSON-lines file")
     group.addoption("--smlite-progress", action="store_true", help="one line per scenario")
+    group.addoption("--smlite-reveal-secrets", action="store_true", help="progress lines keep tokens and passwords")
 
 
 def _tags(item: pytest.Item) -> list[str]:
@@ -198,6 +199,13 @@ class Collector:
         path = config.getoption("--smlite-results")
         self.out: IO[str] | None = open(path, "w", encoding="utf-8") if path else None
         self.progress = bool(config.getoption("--smlite-progress"))
+        self.masker = None  # progress lines are terminal output: masked like the report
+        if self.progress and path and not config.getoption("--smlite-reveal-secrets"):
+            from harness.conformance.secrets import Masker
+            from harness.target.profile import load
+
+            profile_path = config.getoption("--smlite-profile")
+            self.masker = Masker.from_profile(load(profile_path)) if profile_path else None
 
     def _write(self, line: dict[str, Any]) -> None:
         if self.out is not None:
@@ -209,7 +217,7 @@ class Collector:
         if not self.progress:
             return
         try:
-            print(text, file=sys.stderr, flush=True)
+            print(self.masker.text(text) if self.masker else text, file=sys.stderr, flush=True)
         except (BrokenPipeError, OSError):
             self.progress = False
 

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from harness.files import atomic_write_text
+
 SCHEMA = "smlite-results/1"
 
 PASSED, FAILED = "passed", "failed"
@@ -177,7 +179,7 @@ class RunResults:
         return data
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RunResults":

@@ -18,7 +18,6 @@ import secrets
 import subprocess
 import sys
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,9 @@ from pathlib import Path
 from harness import SOURCE_DOCUMENT_ID
 from harness import __version__
 from harness.conformance import results as R
+from harness.conformance.secrets import for_report
+from harness.sandbox import procs
+from harness.sandbox.private import private_tempdir
 from harness.spec import source
 from harness.errors import HarnessError, UsageError
 from harness.target.open import choose_seed, open_target
@@ -45,6 +47,7 @@ class RunOptions:
     quiet: bool = False
     exitfirst: bool = False
     extra_domains: list[str] = field(default_factory=list)
+    reveal_secrets: bool = False  # keep tokens and passwords in the report (local debugging)
 
 
 def _say(options: RunOptions, text: str) -> None:
@@ -89,6 +92,8 @@ def pytest_command(options: RunOptions, profile_path: Path, results_path: Path, 
                "-p", "pytest_bdd.plugin", "--assert=plain"]
     if not options.quiet:
         command.append("--smlite-progress")
+    if options.reveal_secrets:
+        command.append("--smlite-reveal-secrets")
     if options.workers > 1:
         command += ["-p", "xdist.plugin", "-n", str(options.workers)]
     if options.select:
@@ -110,7 +115,7 @@ def run(options: RunOptions) -> tuple[int, R.RunResults | None, Path]:
     _say(options, f"smlite {__version__} · run {run_id} · faker seed {seed} (replay with --seed {seed})")
     with open_target(options.target, variant=options.variant, internal_domains=options.extra_domains,
                      loaded=loaded, say=lambda text: _say(options, text)) as profile, \
-         tempfile.TemporaryDirectory(prefix="smlite-run-") as private:
+         private_tempdir("smlite-run-") as private:
         if options.certify:
             check_certify(options, profile)
         target_info = describe_target(profile)
@@ -121,7 +126,7 @@ def run(options: RunOptions) -> tuple[int, R.RunResults | None, Path]:
         command = pytest_command(options, profile_path, results_path, seed)
         env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                    PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
-        completed = subprocess.run(command, cwd=REPO, env=env)
+        completed = subprocess.run(command, cwd=REPO, env=env, **procs.tied_to_parent())
     handover = read_handover(results_path, completed.returncode)
     results_path.unlink(missing_ok=True)  # the plugin's raw hand-over; results.json is the documented form
     if handover.selected == [] and options.select:
@@ -140,7 +145,9 @@ def run(options: RunOptions) -> tuple[int, R.RunResults | None, Path]:
         duration_s=round((finished_at - started_at).total_seconds(), 2), host=platform.node(),
         command=sys.argv, certify=options.certify, selection=options.select or "")
     scenarios = sorted(handover.scenarios.values(), key=lambda s: (source.table_sort_key(s.table), s.id))
-    results = R.RunResults(run_info, scenarios, handover.missing())
+    # one masked object for every file and the terminal (docs/report.md); --reveal-secrets keeps them
+    results = for_report(R.RunResults(run_info, scenarios, handover.missing()), profile,
+                                 reveal=options.reveal_secrets)
     index = write_report(results, run_dir, options) if options.report else run_dir / "results.json"
     if not options.report:
         results.save(index)

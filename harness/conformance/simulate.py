@@ -18,7 +18,7 @@ from harness.spec import source
 from harness.drivers import load_driver
 from harness.drivers.base import Driver, Outgoing
 from harness.errors import HarnessError, UsageError
-from harness.mailbox.mailpit import MailpitClient
+from harness.mailbox.backends import open_mailbox
 from harness.conformance import results as R
 from harness.conformance.judge import judge, observe_recipient
 from harness.conformance.observe import Observer
@@ -67,7 +67,7 @@ def simulate(profile: TargetProfile, request: SimulateRequest) -> dict[str, Any]
         raise UsageError("Only internal users send from this application",
                          f"{request.sender} is external; internal domains: {', '.join(profile.internal_domains)}")
     driver = load_driver(profile)
-    observer = Observer(driver, MailpitClient(profile.mailpit["api"]), profile.classification,
+    observer = Observer(driver, open_mailbox(profile), profile.classification,
                         profile.delivery_timeout_s)
     marker = f"smlite-{secrets.token_hex(6)}"
     request.subject = request.subject or f"smlite simulate [{marker[-6:]}]"

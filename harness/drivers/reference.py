@@ -20,7 +20,8 @@ import requests
 
 from harness.drivers.base import Driver, Exchange, Outgoing, Response
 from harness.errors import HarnessError, UsageError
-from harness.target.profile import TargetProfile
+from harness.target.origins import require_target_origin
+from harness.target.profile import TargetProfile, key_names, shown
 
 _ALL = frozenset({"smtp-submission", "mpp", "sm-portal", "admin-console", "clock", "sm-portal-index",
                   "sm-portal-page"})
@@ -29,8 +30,28 @@ _ALL = frozenset({"smtp-submission", "mpp", "sm-portal", "admin-console", "clock
 def _host_port(value: str, what: str) -> tuple[str, int]:
     host, _, port = str(value).rpartition(":")
     if not host or not port.isdigit():
-        raise UsageError("Bad target profile", f"target.{what} must read host:port, got {value!r}")
+        raise UsageError("Bad target profile", f"target.{what} must read host:port, got {shown(value)}")
     return host, int(port)
+
+
+def _drop(client: smtplib.SMTP | None) -> None:
+    """Close the socket without a word (a QUIT's answer could be taken for the interrupted command's)."""
+    if client is not None:
+        try:
+            client.close()
+        except Exception:
+            pass
+
+
+def _quit(client: smtplib.SMTP) -> None:
+    """End a finished exchange politely; its answer changes nothing about the submission's."""
+    try:
+        client.quit()
+    except (OSError, smtplib.SMTPException):
+        _drop(client)
+    except BaseException:
+        _drop(client)
+        raise
 
 
 class ReferenceDriver(Driver):
@@ -49,7 +70,7 @@ class ReferenceDriver(Driver):
         settings = profile.target
         unknown = sorted(set(settings) - set(self.settings_keys))
         if unknown:
-            raise UsageError("Bad target profile", f"[target] has unknown keys {', '.join(unknown)} for the "
+            raise UsageError("Bad target profile", f"[target] has unknown keys {key_names(unknown)} for the "
                              f"reference driver; known: {', '.join(self.settings_keys)}")
         needs_token = sorted({"mpp", "admin-console", "clock", "sm-portal-index"} & set(profile.capabilities))
         wanted = {"http": True, "smtp": "smtp-submission" in profile.capabilities, "admin_token": bool(needs_token)}
@@ -61,11 +82,11 @@ class ReferenceDriver(Driver):
         self.smtp_host, self.smtp_port = _host_port(settings["smtp"], "smtp") if settings.get("smtp") else ("", 0)
         self.base_url = str(settings["http"]).rstrip("/")
         if not self.base_url.startswith(("http://", "https://")):
-            raise UsageError("Bad target profile", f"target.http must be an http(s) URL, got {settings['http']!r}")
+            raise UsageError("Bad target profile", f"target.http must be an http(s) URL, got {shown(settings['http'])}")
         self.admin_token = str(settings.get("admin_token", ""))
         timeout = settings.get("timeout_s", 10)
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise UsageError("Bad target profile", f"target.timeout_s must be a positive number, got {timeout!r}")
+            raise UsageError("Bad target profile", f"target.timeout_s must be a positive number, got {shown(timeout)}")
         self.timeout = float(timeout)
         self.session = requests.Session()
         self._mpp_sessions: dict[str, str] = {}
@@ -90,22 +111,34 @@ class ReferenceDriver(Driver):
         return Response(answer.status_code, body, answer.text)
 
     def _smtp(self, envelope_from: str, recipients: list[str], message: EmailMessage) -> Response:
+        """One submission. Only a reply the server gave to this exchange becomes a Response: an
+        interrupt (Ctrl-C, SystemExit) or any other non-SMTP error mid-exchange drops the connection
+        without QUIT and propagates, so nothing is recorded. (``with smtplib.SMTP()`` would send QUIT on
+        the way out and read the interrupted DATA's pending "250" as QUIT's answer, which smtplib then
+        raises as SMTPResponseException(250): a message never confirmed, recorded as accepted.)"""
         if not self.smtp_host:
             raise UsageError("No SMTP submission endpoint", "the profile's [target] has no 'smtp' (host:port)")
         started = time.perf_counter()
+        client: smtplib.SMTP | None = None
         try:
-            with smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=self.timeout) as client:
-                refused = client.send_message(message, from_addr=envelope_from, to_addrs=recipients)
-                code, text = 250, f"accepted ({len(recipients) - len(refused)} recipients)"
-                if refused:
-                    code, text = 550, f"recipients refused: {refused}"
+            client = smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=self.timeout)
+            refused = client.send_message(message, from_addr=envelope_from, to_addrs=recipients)
+            code, text = 250, f"accepted ({len(recipients) - len(refused)} recipients)"
+            if refused:
+                code, text = 550, f"recipients refused: {refused}"
         except smtplib.SMTPResponseException as exc:
             code, text = exc.smtp_code, exc.smtp_error.decode("utf-8", "replace")
         except smtplib.SMTPRecipientsRefused as exc:
             first = next(iter(exc.recipients.values()))
             code, text = first[0], f"recipients refused: {exc.recipients}"
         except (OSError, smtplib.SMTPException) as exc:
+            _drop(client)
             raise HarnessError("Target SMTP unreachable", f"{self.smtp_host}:{self.smtp_port}", str(exc)) from None
+        except BaseException:
+            _drop(client)  # interrupted: no QUIT, no answer, no evidence
+            raise
+        if client is not None:
+            _quit(client)
         self.record(Exchange("smtp", f"MAIL FROM:<{envelope_from}> RCPT TO:{recipients} "
                              f"Subject: {message['Subject']}", code, text, time.perf_counter() - started))
         return Response(code, {"message_id": message["Message-ID"]}, text)
@@ -137,17 +170,18 @@ class ReferenceDriver(Driver):
             body = {"to": message.to, "cc": message.cc, "subject": message.subject, "text": message.text,
                     "html": message.html, "definition": definition, "headers": message.headers}
             return self._http("POST", "/mpp/api/messages", json=body, auth=self._mpp_session(message.sender))
-        raise UsageError("Cannot send", f"application {application!r} does not compose new messages "
+        raise UsageError("Cannot send", f"application {shown(application)} does not compose new messages "
                          "(the SM Portal only replies: use portal_reply)")
 
     # -- SM Portal -------------------------------------------------------------
     @staticmethod
     def _token(link: str) -> str:
-        return link.rstrip("/").rsplit("/", 1)[-1]
+        return urlsplit(link).path.rstrip("/").rsplit("/", 1)[-1]
 
     def _portal_api(self, link: str, suffix: str = "") -> str:
-        parts = urlsplit(link)
-        base = f"{parts.scheme}://{parts.netloc}" if parts.scheme else self.base_url
+        """The API URL behind a portal link, on the origin the profile declares for it (never the
+        link's own host): a link anywhere else raises ForeignLink and nothing is requested."""
+        base = require_target_origin(self.profile, link)
         return f"{base}/sm-portal/api/messages/{self._token(link)}{suffix}"
 
     def portal_open(self, link: str) -> Response:

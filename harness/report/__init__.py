@@ -9,7 +9,13 @@ Owns nothing but the wiring of its modules, each kept apart:
 * ``junit``         junit.xml;
 * ``cucumber``      cucumber.json;
 * ``compare``       two runs side by side (``write_comparison``, ``compare_rows``);
-* ``browser_check`` opens a written report in headless Chromium and checks it.
+* ``browser_check`` opens a written report in headless Chromium and checks it (and prints it, and
+  measures it at a phone's width);
+* ``anchors``       the stable anchors, part of the report's interface;
+* ``source_doc``    the source document's text (package data) cut into anchored rows, cells, attributes;
+* ``svg``           the inline SVG pictures (per-table overview, per-target history);
+* ``loading``       results.json in, tolerant of the optional fields (cell ``level``, ``missing``);
+* ``dashboard``     `smlite dashboard`: one page across runs and targets.
 
 Rendering never collects: it reads ``harness.conformance.results`` objects only.
 """

@@ -6,15 +6,23 @@ out_dir)`` writes ``comparison.html``, one self-contained page
 Cells are compared by their shown status and observed values (the same
 worst-status-wins aggregation as the report), scenarios by id, then status
 and observed text; a scenario only one run has is "absent" in the other.
+
+Given where each run's report is (``a_report`` / ``b_report``, an index.html),
+every row links into both: a cell to the scenario holding its evidence (the
+worst one, as the report's cell does) or to the cell itself, a scenario to its
+stable anchor (harness.report.anchors). Links are relative to the comparison
+page, so the pair of folders can move together.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.conformance import results as R
+from harness.files import atomic_write_text, ensure_dir
 from harness.spec import source
 from harness.report import view as V
 from harness.report.render import environment
@@ -31,6 +39,8 @@ class CompareRow:
     b_status: str
     a_detail: str
     b_detail: str
+    a_anchor: str = ""  # where this row's evidence is in run A's report (an id), "" when nowhere
+    b_anchor: str = ""
 
     @property
     def differs(self) -> bool:
@@ -39,6 +49,11 @@ class CompareRow:
 
 def _cell_detail(cell: V.CellView) -> str:
     return ", ".join(sorted(cell.observed)) if cell.observed else ""
+
+
+def _cell_target(cell: V.CellView) -> str:
+    link = V.main_link(cell)
+    return link.anchor if link else cell.anchor
 
 
 def _cell_rows(a: R.RunResults, b: R.RunResults) -> list[CompareRow]:
@@ -53,7 +68,7 @@ def _cell_rows(a: R.RunResults, b: R.RunResults) -> list[CompareRow]:
                 expected += " (derived)"
             rows.append(CompareRow("cell", f"{source_row.ref} / {column}", f"{source_row.ref} · {column}",
                                    source_row.table, expected, ca.status, cb.status,
-                                   _cell_detail(ca), _cell_detail(cb)))
+                                   _cell_detail(ca), _cell_detail(cb), _cell_target(ca), _cell_target(cb)))
     return rows
 
 
@@ -67,6 +82,8 @@ def _scenario_detail(scenario: R.ScenarioResult | None) -> str:
 def _scenario_rows(a: R.RunResults, b: R.RunResults) -> list[CompareRow]:
     by_a = {s.id or s.name: s for s in a.scenarios}
     by_b = {s.id or s.name: s for s in b.scenarios}
+    anchors_a = dict(zip((s.id or s.name for s in a.scenarios), V.scenario_anchors(a.scenarios)))
+    anchors_b = dict(zip((s.id or s.name for s in b.scenarios), V.scenario_anchors(b.scenarios)))
     rows = []
     for key in list(by_a) + [k for k in by_b if k not in by_a]:
         sa, sb = by_a.get(key), by_b.get(key)
@@ -74,7 +91,8 @@ def _scenario_rows(a: R.RunResults, b: R.RunResults) -> list[CompareRow]:
         assert some is not None
         rows.append(CompareRow("scenario", key, some.name, some.table, "",
                                sa.status if sa else "absent", sb.status if sb else "absent",
-                               _scenario_detail(sa), _scenario_detail(sb)))
+                               _scenario_detail(sa), _scenario_detail(sb),
+                               anchors_a.get(key, ""), anchors_b.get(key, "")))
     return rows
 
 
@@ -87,12 +105,19 @@ def compare_rows(a: R.RunResults, b: R.RunResults) -> dict[str, list[CompareRow]
     return {"cells": _differing_first(_cell_rows(a, b)), "scenarios": _differing_first(_scenario_rows(a, b))}
 
 
-def render_comparison(a: R.RunResults, b: R.RunResults) -> str:
+def cells_differ(a: R.RunResults, b: R.RunResults) -> int:
+    """How many source-table cells differ between two runs (what `smlite report --compare` exits 1 on)."""
+    return sum(1 for row in _cell_rows(a, b) if row.differs)
+
+
+def render_comparison(a: R.RunResults, b: R.RunResults, *, a_href: str = "", b_href: str = "") -> str:
+    """The page; ``a_href`` / ``b_href``: each run's report as a URL relative to the page ("" = no links)."""
     rows = compare_rows(a, b)
     runs = []
-    for name, results in (("A", a), ("B", b)):
+    for name, results, href in (("A", a, a_href), ("B", b, b_href)):
         verdict = results.verdict()
         runs.append({"name": name, "run": results.run, "verdict": verdict, "verdict_class": V.verdict_class(verdict),
+                     "href": href,
                      "counts": [(s, V.STATUS_LABELS[s], n) for s, n in results.counts().items()]})
     sections = []
     for key, title in (("cells", "Source table cells"), ("scenarios", "Scenarios")):
@@ -100,13 +125,22 @@ def render_comparison(a: R.RunResults, b: R.RunResults) -> str:
         same = [r for r in rows[key] if not r.differs]
         sections.append({"key": key, "title": title, "differing": differing, "same": same})
     generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-    return environment().get_template("compare.html.j2").render(runs=runs, sections=sections, generated=generated)
+    return environment().get_template("compare.html.j2").render(runs=runs, sections=sections, generated=generated,
+                                                                a_href=a_href, b_href=b_href)
 
 
-def write_comparison(a: R.RunResults, b: R.RunResults, out_dir: Path) -> Path:
-    """Write ``comparison.html`` into ``out_dir`` (created if needed) and return its path."""
+def _href(report: Path | None, out_dir: Path) -> str:
+    if report is None:
+        return ""
+    return Path(os.path.relpath(Path(report).resolve(), out_dir.resolve())).as_posix()
+
+
+def write_comparison(a: R.RunResults, b: R.RunResults, out_dir: Path, *, a_report: Path | None = None,
+                     b_report: Path | None = None) -> Path:
+    """Write ``comparison.html`` into ``out_dir`` (created if needed) and return its path.
+
+    ``a_report`` / ``b_report``: each run's index.html, for the links into its evidence."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "comparison.html"
-    path.write_text(render_comparison(a, b), encoding="utf-8")
+    path = ensure_dir(out_dir) / "comparison.html"
+    atomic_write_text(path, render_comparison(a, b, a_href=_href(a_report, out_dir), b_href=_href(b_report, out_dir)))
     return path

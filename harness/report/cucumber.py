@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.conformance import results as R
+from harness.files import atomic_write_text
 from harness.report.locations import FEATURES_DIR, Location, locate, step_lines
 
 _STEP_STATUS = {"passed": "passed", "failed": "failed", "skipped": "skipped"}
@@ -125,5 +126,4 @@ def build_cucumber(results: R.RunResults, features_dir: Path = FEATURES_DIR) -> 
 
 
 def write_cucumber(results: R.RunResults, path: Path) -> Path:
-    path.write_text(json.dumps(build_cucumber(results), indent=2, ensure_ascii=False), encoding="utf-8")
-    return path
+    return atomic_write_text(path, json.dumps(build_cucumber(results), indent=2, ensure_ascii=False))

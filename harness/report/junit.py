@@ -21,6 +21,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from harness.conformance import results as R
+from harness.files import atomic_write_bytes
 from harness.report.cucumber import NOT_SPECIFIED_MESSAGE
 from harness.report.locations import FEATURES_DIR, locate
 from harness.report.view import GROUPS
@@ -112,5 +113,5 @@ def build_junit(results: R.RunResults, features_dir: Path = FEATURES_DIR) -> ET.
 
 
 def write_junit(results: R.RunResults, path: Path) -> Path:
-    build_junit(results).write(path, encoding="utf-8", xml_declaration=True)
-    return path
+    return atomic_write_bytes(path, ET.tostring(build_junit(results).getroot(), encoding="utf-8",
+                                                 xml_declaration=True))

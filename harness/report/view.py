@@ -13,27 +13,22 @@ import re
 
 from harness.conformance import results as R
 from harness.spec import source
+from harness.report import anchors as A
+from harness.report import source_doc, svg
 from harness.report.evidence import evidence_view
 from harness.report.viewtypes import (  # noqa: F401  (re-exported: view.X is the report's vocabulary)
     CELL_SEVERITY, GROUPS, STATUS_LABELS, CellView, DefectView, GroupView, Link, ReportView, RowView,
-    ScenarioView, SimpleRow, TableView, cell_status, duration, main_link, slug, verdict_class, worst)
+    CONTRACT, ScenarioView, SimpleRow, TableView, cell_status, duration, main_link, scenario_status, slug,
+    verdict_class, worst)
 
 
 def scenario_anchors(scenarios: list[R.ScenarioResult]) -> list[str]:
-    seen: set[str] = set()
-    anchors = []
-    for scenario in scenarios:
-        base = "s-" + slug(scenario.id or scenario.name)
-        anchor, n = base, 2
-        while anchor in seen:
-            anchor, n = f"{base}-{n}", n + 1
-        seen.add(anchor)
-        anchors.append(anchor)
-    return anchors
+    """Stable anchors from the source reference and the case (harness.report.anchors)."""
+    return A.scenario_anchors(scenarios)
 
 
 def _link(scenario: R.ScenarioResult, anchor: str, label: str = "", status: str = "") -> Link:
-    status = status or scenario.status
+    status = status or scenario_status(scenario)
     return Link(anchor, label or scenario.name, f"{scenario.name} — {STATUS_LABELS.get(status, status)}", status)
 
 
@@ -123,7 +118,8 @@ def _simple_rows(results: R.RunResults, anchors: list[str]) -> tuple[list[Simple
     for name, text in source.DEFINITIONS.items():
         links = [_link(s, a) for s, a in pairs if s.table == "definitions"
                  and (re.search(rf"\b{re.escape(name)}\b", s.name) or any(r.endswith(name) for r in s.refs))]
-        definitions.append(SimpleRow(name, text, worst([l.status for l in links]) if links else R.CELL_NOT_RUN, links))
+        definitions.append(SimpleRow(name, text, worst([l.status for l in links]) if links else R.CELL_NOT_RUN, links,
+                                     f"definition-{name}", f"src-def-{name}"))
     matched = {link.anchor for row in definitions for link in row.links}
     definition_links = [_link(s, a) for s, a in pairs if s.table == "definitions" and a not in matched]
     attributes = []
@@ -131,7 +127,7 @@ def _simple_rows(results: R.RunResults, anchors: list[str]) -> tuple[list[Simple
         links = [_link(s, a) for s, a in pairs if (s.table == "attributes" and _attribute_of(s.name) == name)
                  or (s.table == "definitions" and "attributes" in s.name.lower())]
         attributes.append(SimpleRow(name, value, worst([l.status for l in links]) if links else R.CELL_NOT_RUN,
-                                    links))
+                                    links, A.attribute_anchor(name)[len("src-"):], A.attribute_anchor(name)))
     matched = {link.anchor for row in attributes for link in row.links}
     attribute_links = [_link(s, a) for s, a in pairs if s.table == "attributes" and a not in matched]
     for row in definitions + attributes:
@@ -181,13 +177,25 @@ def build(results: R.RunResults) -> ReportView:
         if members:
             counts = dict.fromkeys(R.STATUSES, 0)
             for v in members:
-                counts[v.s.status] = counts.get(v.s.status, 0) + 1
+                shown = scenario_status(v.s)
+                counts[shown] = counts.get(shown, 0) + 1
             groups.append(GroupView(key, title, members, counts))
     counts = results.counts()
     definitions, definition_links, attributes, attribute_links = _simple_rows(results, anchors)
     verdict = results.verdict()
+    missing = missing_names(results)
+    bars = [svg.Bar(g.key, f"#group-{g.key}", g.counts) for g in groups]
+    if missing:
+        bars.append(svg.Bar("missing", "#missing", {"missing": len(missing)}))
+    failures = [v for v in views if scenario_status(v.s) in (R.FAILED, CONTRACT, R.HARNESS_ERROR)]
     return ReportView(
         run=results.run, verdict=verdict, verdict_class=verdict_class(verdict),
         counts=[(s, STATUS_LABELS[s], counts.get(s, 0)) for s in R.STATUSES], total=len(results.scenarios),
         tables=_tables(results, anchors), definitions=definitions, definitions_links=definition_links,
-        attributes=attributes, attributes_links=attribute_links, defects=_defects(results, anchors), groups=groups)
+        attributes=attributes, attributes_links=attribute_links, defects=_defects(results, anchors), groups=groups,
+        overview=svg.overview(bars), failures=failures, missing=missing, source_lines=source_doc.document())
+
+
+def missing_names(results: R.RunResults) -> list[str]:
+    """The scenarios that never reported, each with why where known; [] for a complete run."""
+    return [f"{m.name or m.id} — {m.reason}" if m.reason else (m.name or m.id) for m in results.missing]

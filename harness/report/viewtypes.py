@@ -11,15 +11,21 @@ from dataclasses import dataclass, field
 
 from harness.conformance import results as R
 from harness.spec import source
+from harness.report import anchors as A
+from harness.report import source_doc
 from harness.report.evidence import EvidenceView
 
 STATUS_LABELS = {
     R.PASSED: "Passed", R.FAILED: "Failed", R.NOT_APPLICABLE: "Not applicable",
     R.NOT_SPECIFIED: "Not specified", R.HARNESS_ERROR: "Harness error",
     R.CELL_OBSERVED: "Observed", R.CELL_NOT_RUN: "Not run", "absent": "Absent",
+    "contract_difference": "Contract difference", "missing": "Missing",
 }
+# A failed cell whose result carries level "contract" (an optional field of newer results.json) differs from
+# the vendor contract, not from the source's words: shown apart, as a "contract difference".
+CONTRACT = "contract_difference"
 # Cell statuses, worst first: a source cell shows the worst of its scenarios' cells.
-CELL_SEVERITY = (R.FAILED, R.HARNESS_ERROR, R.CELL_NOT_RUN, R.NOT_APPLICABLE, R.CELL_OBSERVED, R.PASSED)
+CELL_SEVERITY = (R.FAILED, CONTRACT, R.HARNESS_ERROR, R.CELL_NOT_RUN, R.NOT_APPLICABLE, R.CELL_OBSERVED, R.PASSED)
 GROUPS = tuple((key, source.TABLE_TITLES[key]) for key in source.TABLE_ORDER)
 VERDICT_CLASSES = (("Not conformant", "fail"), ("Incomplete", "error"), ("Conformant (partial", "partial"),
                    ("Conformant", "pass"))
@@ -37,7 +43,17 @@ def cell_status(scenario: R.ScenarioResult, cell: R.CellResult) -> str:
     """A scenario's cell as shown: a cell its scenario never reached takes the scenario's reason."""
     if cell.status == R.CELL_NOT_RUN and scenario.status in (R.HARNESS_ERROR, R.NOT_APPLICABLE):
         return scenario.status
+    if cell.status == R.FAILED and cell.level == "contract":
+        return CONTRACT
     return cell.status
+
+
+def scenario_status(scenario: R.ScenarioResult) -> str:
+    """A scenario as counted in the overview: failed only on contract-level cells -> contract difference."""
+    failed = [c for c in scenario.cells if c.status == R.FAILED]
+    if scenario.status == R.FAILED and failed and all(c.level == "contract" for c in failed):
+        return CONTRACT
+    return scenario.status
 
 
 def worst(statuses: list[str]) -> str:
@@ -67,6 +83,15 @@ class CellView:
     status: str
     observed: list[str] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
+
+    @property
+    def anchor(self) -> str:
+        return A.cell_anchor(self.ref, self.column)
+
+    @property
+    def words(self) -> str:
+        """The anchor of this cell's words in the embedded source document."""
+        return source_doc.cell_words(self.ref, self.column)
 
 
 @dataclass
@@ -106,6 +131,8 @@ class SimpleRow:
     text: str
     status: str
     links: list[Link]
+    anchor: str = ""  # this row in the report
+    words: str = ""  # its words in the embedded source document
 
 
 @dataclass
@@ -156,6 +183,10 @@ class ReportView:
     attributes_links: list[Link]  # attributes scenarios no single attribute row claims
     defects: list[DefectView]
     groups: list[GroupView]
+    overview: object = None  # svg.Markup of the per-table overview
+    failures: list[ScenarioView] = field(default_factory=list)  # failed, contract differences, harness errors
+    missing: list[str] = field(default_factory=list)  # scenarios that never reported (optional results field)
+    source_lines: tuple = ()  # source_doc.document()
     source_title: str = source.SOURCE_TITLE
     source_id: str = source.SOURCE_ID
 

@@ -25,14 +25,13 @@ import os
 import secrets
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from harness.sandbox import procs
+from harness.sandbox import private, procs
 from harness.errors import HarnessError
 from harness.mailbox.mailpit import MailpitClient
 from harness.sandbox.mailpit import MailpitProcess
@@ -66,6 +65,9 @@ class Sandbox:
     ``with_gateway=False`` runs Mailpit alone (the gateway keys of info() are
     then None). ``gateway_argv`` replaces ``[python, -m, harness.gateway]``
     (``--config FILE`` is appended), e.g. for a stand-in in tests.
+    ``relay=(host, port)`` has the gateway relay there instead, and then no
+    Mailpit is started (info()'s Mailpit keys are None): e.g. a Postfix
+    delivering into IMAP mailboxes (harness/sandbox/mailserver.py).
     """
 
     def __init__(self, run_dir: str | Path | None = None,
@@ -73,7 +75,7 @@ class Sandbox:
                  variant: str | None = None, internal_domains: Sequence[str] | None = None,
                  with_gateway: bool = True, mailpit_options: Mapping[str, Any] | None = None,
                  state_path: Path | None = None, gateway_argv: Sequence[str] | None = None,
-                 ready_deadline_s: float = 20.0):
+                 ready_deadline_s: float = 20.0, relay: tuple[str, int] | None = None):
         if settings is None or isinstance(settings, GatewaySettings):
             self.settings = settings or GatewaySettings()
         else:
@@ -91,6 +93,7 @@ class Sandbox:
         self.state_path = state_path
         self.gateway_argv = list(gateway_argv or [sys.executable, "-m", "harness.gateway"])
         self.ready_deadline_s = ready_deadline_s
+        self.relay = relay
         self.mailpit: MailpitProcess | None = None
         self.gateway: procs.ChildProcess | None = None
         self.gateway_ports: dict[str, int] = {"smtp_port": 0, "http_port": 0}
@@ -100,11 +103,12 @@ class Sandbox:
     def start(self) -> "Sandbox":
         started = time.monotonic()
         if self._given_run_dir is None:
-            self._temp_run_dir = Path(tempfile.mkdtemp(prefix="smlite-sandbox-")).resolve()
+            self._temp_run_dir = private.make_private_dir("smlite-sandbox-")
         self.run_dir.mkdir(parents=True, exist_ok=True)
         try:
-            self.mailpit = MailpitProcess(self.run_dir, ready_deadline_s=self.ready_deadline_s,
-                                          **self.mailpit_options).start()
+            if self.relay is None:
+                self.mailpit = MailpitProcess(self.run_dir, ready_deadline_s=self.ready_deadline_s,
+                                              **self.mailpit_options).start()
             if self.with_gateway:
                 self._start_gateway()
         except BaseException:
@@ -164,12 +168,12 @@ class Sandbox:
 
     # -- what is where -------------------------------------------------------
     def info(self) -> dict[str, Any]:
-        assert self.mailpit is not None, "sandbox not started"
+        assert self.mailpit is not None or self.gateway is not None, "sandbox not started"
         mp, host = self.mailpit, procs.LOOPBACK
         http = f"http://{host}:{self.gateway_ports['http_port']}" if self.gateway else None
         return {
-            "mailpit_api": mp.api_url, "mailpit_ui": mp.ui_url,
-            "mailpit_smtp": (mp.smtp_host, mp.smtp_port),
+            "mailpit_api": mp and mp.api_url, "mailpit_ui": mp and mp.ui_url,
+            "mailpit_smtp": mp and (mp.smtp_host, mp.smtp_port),
             "gateway_smtp": (host, self.gateway_ports["smtp_port"]) if self.gateway else None,
             "gateway_http": http,
             "mpp_url": http and f"{http}/mpp",
@@ -180,19 +184,21 @@ class Sandbox:
             "variant": self.settings.variant,
             "gateway_settings": {**self.settings.extra, "test_clock": self.settings.test_clock},
             "run_dir": str(self.run_dir),
-            "pids": {"mailpit": mp.pid, "gateway": self.gateway.pid if self.gateway else None},
+            **({"relay": self.relay} if self.relay else {}),
+            "pids": {"mailpit": mp and mp.pid, "gateway": self.gateway.pid if self.gateway else None},
         }
 
     # -- gateway -------------------------------------------------------------
     def gateway_config(self) -> dict[str, Any]:
-        assert self.mailpit is not None
+        assert self.mailpit is not None or self.relay is not None
+        relay = self.relay or (self.mailpit.smtp_host, self.mailpit.smtp_port)
         s = self.settings
         return {
             "internal_domains": list(s.internal_domains),
             "smtp_host": procs.LOOPBACK, "smtp_port": self.gateway_ports["smtp_port"],
             "http_host": procs.LOOPBACK, "http_port": self.gateway_ports["http_port"],
             "database": str(self.run_dir / "gateway.sqlite3"),
-            "relay_host": self.mailpit.smtp_host, "relay_port": self.mailpit.smtp_port,
+            "relay_host": relay[0], "relay_port": relay[1],
             "admin_token": s.admin_token, "test_clock": s.test_clock, "variant": s.variant,
             "ready_file": str(self.run_dir / "gateway.ready.json"),
             **s.extra,
@@ -201,7 +207,7 @@ class Sandbox:
     def _start_gateway(self) -> None:
         config = self.gateway_config()
         config_path = self.run_dir / "gateway.toml"
-        config_path.write_text(toml_text(config), encoding="utf-8")
+        private.write_private(config_path, toml_text(config))  # it holds the admin token
         ready_file = Path(config["ready_file"])
         ready_file.unlink(missing_ok=True)
         env = {k: v for k, v in os.environ.items() if k != VARIANT_ENV}
@@ -232,10 +238,7 @@ class Sandbox:
         if self.state_path is None:
             return
         state = {**self.info(), "owner_pid": os.getpid(), "started_at": time.time()}
-        self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.state_path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(state, indent=2))
-        os.replace(temporary, self.state_path)
+        private.write_private(self.state_path, json.dumps(state, indent=2))
 
     def _remove_state(self) -> None:
         state = read_state(self.state_path, include_stale=True) if self.state_path else None

@@ -26,7 +26,8 @@ import html as html_lib
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
-from urllib.parse import urlsplit
+
+from harness.target.origins import origin_of
 
 NOTIFICATION, BANNER, PLAIN, NOTHING, AMBIGUOUS = (
     "Notification", "Email with banner", "plain email", "nothing", "ambiguous")
@@ -135,19 +136,13 @@ def banner_at_top(body: str, rules: Rules) -> bool:
     return 0 <= position <= rules.banner_window
 
 
-def origin(url: str) -> str:
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
-    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
-
-
 def _links(parts: list[Part], rules: Rules, origins: Iterable[str]) -> tuple[list[str], list[str]]:
     """(links to the SM Portal, contract notes): the profile's pattern, else any link to the target."""
     texts = [html_lib.unescape(p.content) if p.content_type == "text/html" else p.content for p in parts if p.body]
     found = sorted({u.rstrip(".,;)") for t in texts for u in _URL.findall(t)})
-    wanted = {origin(o) for o in origins}
+    wanted = {origin_of(o) for o in origins} - {None}
     matching = sorted({m for t in texts for m in re.findall(rules.portal_link, t)}) if rules.portal_link else []
-    to_target = [u for u in found if wanted and origin(u) in wanted]
+    to_target = [u for u in found if origin_of(u) in wanted]
     if matching:
         return matching, []
     if to_target:

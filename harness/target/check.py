@@ -18,6 +18,7 @@ from typing import Any, Callable
 from harness.drivers import load_driver
 from harness.drivers.base import Outgoing
 from harness.errors import SmliteError, UsageError
+from harness.mailbox.backends import describe as describe_mailbox, kind_of, open_mailbox
 from harness.mailbox.mailpit import MailpitClient, WaitTimeout
 from harness.target.profile import load
 
@@ -73,7 +74,8 @@ def check_profile(path: str) -> tuple[int, list[Line]]:
     except UsageError as exc:
         return 2, lines + [(INVALID, "driver", str(exc).replace("\n", " "))]
     lines.append((OK, "driver", f"{profile.driver}; capabilities {', '.join(sorted(driver.capabilities))}"))
-    mailpit = MailpitClient(profile.mailpit["api"], timeout_s=5.0)
+    imap = kind_of(profile) == "imap"
+    mailpit = open_mailbox(profile) if imap else MailpitClient(profile.mailpit["api"], timeout_s=5.0)
     internal, external = profile.internal_domains[0], profile.external_domains[0]
 
     def reachable() -> str:
@@ -94,6 +96,10 @@ def check_profile(path: str) -> tuple[int, list[Line]]:
         return f"MPP view of a new internal user answers ({len(items)} item(s))"
 
     def mailpit_up() -> str:
+        if imap:
+            probe_address = f"smlite-check@{internal}"
+            held = len(mailpit.messages_to(probe_address))
+            return f"{describe_mailbox(profile)} answers (mailbox of {probe_address}: {held} message(s))"
         return f"{profile.mailpit['api']} answers ({mailpit.count()} message(s) held)"
 
     def relay() -> str:
@@ -108,11 +114,11 @@ def check_profile(path: str) -> tuple[int, list[Line]]:
         try:
             found = mailpit.wait_for_messages(address, count=1, deadline_s=profile.delivery_timeout_s)
         except WaitTimeout:
-            where = profile.mailpit.get("smtp", "the sandbox Mailpit's SMTP")
+            where = describe_mailbox(profile) if imap else profile.mailpit.get("smtp", "the sandbox Mailpit's SMTP")
             raise SmliteError("test message never reached the sandbox Mailpit",
                               f"not there within {profile.delivery_timeout_s:.0f}s: does the target relay "
                               f"the mail it delivers to {where}?") from None
-        return f"a plain message to {address} arrived in Mailpit as {found[0].id}"
+        return f"a plain message to {address} arrived in {'its mailbox' if imap else 'Mailpit'} as {found[0].id}"
 
     capabilities = driver.capabilities
     probe("target reachable", reachable, lines)
@@ -120,7 +126,7 @@ def check_profile(path: str) -> tuple[int, list[Line]]:
         probe("definitions listed", definitions, lines)
     if "mpp" in capabilities:
         probe("MPP answers", mpp, lines)
-    mailpit_state = probe("sandbox Mailpit", mailpit_up, lines)
+    mailpit_state = probe("IMAP mailboxes" if imap else "sandbox Mailpit", mailpit_up, lines)
     if "smtp-submission" in capabilities:
         probe("test message relayed to the sandbox", relay, lines)
     else:

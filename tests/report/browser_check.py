@@ -9,16 +9,20 @@ It returns what it saw plus ``problems`` (empty when all is well); it raises
 ``BrowserUnavailable`` when Chromium cannot be started. Usable on the report
 of a real run as well as in the tests.
 
+``print_report`` prints a page to an A4 PDF and counts its pages (pypdf);
+``overflow_at`` opens a page at a phone's width and lists what sticks out.
+
 Needs the playwright Python package and a Chromium binary (Debian's
 ``/usr/bin/chromium``, or ``$SMLITE_CHROMIUM``; never ``playwright install``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 CHROMIUM = os.environ.get("SMLITE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -121,3 +125,93 @@ def check_report_in_browser(index_path: Path, *, expect_subject: str | None = No
         problems.append("no verdict shown")
     seen["ok"] = not problems
     return seen
+
+
+def _count_pdf_pages(data: bytes) -> int:
+    try:
+        import io
+
+        from pypdf import PdfReader
+    except ImportError as exc:  # pypdf is a dev dependency
+        raise BrowserUnavailable("the pypdf Python package is not installed (pip install -e '.[dev]')") from exc
+    return len(PdfReader(io.BytesIO(data)).pages)
+
+
+@contextlib.contextmanager
+def _browser(browser: Any, executable: str) -> Iterator[Any]:
+    """The caller's browser, or one of our own for the duration."""
+    if browser is not None:
+        yield browser
+        return
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        raise BrowserUnavailable("the playwright Python package is not installed") from exc
+    with sync_playwright() as p:
+        own = _launch(p, executable)
+        try:
+            yield own
+        finally:
+            own.close()
+
+
+def print_report(page_path: Path, *, appendix: bool = False, pdf: Path | None = None,
+                 executable: str = CHROMIUM, browser: Any = None) -> dict[str, Any]:
+    """Print a page to A4 the way Chromium's print dialog would (print media, backgrounds on).
+
+    ``appendix`` ticks the report's "Print evidence appendix" toggle first.
+    Returns {"pages": n, "pdf": path or None, "requests": [...]}."""
+    page_path = Path(page_path).resolve()
+    seen: dict[str, Any] = {"requests": []}
+    with _browser(browser, executable) as chromium:
+        page = chromium.new_page()
+        try:
+            page.on("request", lambda request: seen["requests"].append(request.url))
+            page.goto(page_path.as_uri(), wait_until="load")
+            if appendix:
+                page.locator("#print-appendix").check()
+            page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+            page.emulate_media(media="print")
+            data = page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
+        finally:
+            page.close()
+    if pdf:
+        Path(pdf).write_bytes(data)
+    seen["pdf"] = str(pdf) if pdf else None
+    seen["pages"] = _count_pdf_pages(data)
+    return seen
+
+
+def overflow_at(page_path: Path, width: int = 390, *, screenshot: Path | None = None,
+                executable: str = CHROMIUM, browser: Any = None) -> dict[str, Any]:
+    """Open a page at a phone's width: {"scroll_width", "width", "overflowing": [elements wider than the page]}.
+
+    An element counts as overflowing when it sticks out of the viewport, or its content spills out of
+    it (clipped text), and no ancestor of it scrolls horizontally (a table inside its own scroll box is fine)."""
+    page_path = Path(page_path).resolve()
+    with _browser(browser, executable) as chromium:
+        page = chromium.new_page(viewport={"width": width, "height": 844}, device_scale_factor=1)
+        try:
+            page.goto(page_path.as_uri(), wait_until="load")
+            found = page.evaluate("""(width) => {
+              const out = [];
+              const scrolls = el => { for (let p = el.parentElement; p; p = p.parentElement) {
+                const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll') return true; }
+                return false; };  // overflow hidden clips: that is the bug, not a way out of it
+              for (const el of document.body.querySelectorAll('*')) {
+                const r = el.getBoundingClientRect();
+                const spills = el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1
+                  && getComputedStyle(el).overflowX === 'visible' && el.tagName !== 'PRE';
+                if (((r.width && r.right > width + 0.5) || spills) && !scrolls(el)) {
+                  const cls = typeof el.className === 'string' && el.className ? '.' + el.className.split(' ').join('.') : '';
+                  out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + cls + ' right=' + Math.round(r.right));
+                }
+              }
+              return {scroll_width: document.documentElement.scrollWidth, overflowing: out.slice(0, 20)};
+            }""", width)
+            if screenshot:
+                page.screenshot(path=str(screenshot), full_page=False)
+        finally:
+            page.close()
+    found["width"] = width
+    return found

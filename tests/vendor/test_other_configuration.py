@@ -50,7 +50,8 @@ def test_the_whole_suite_passes_against_another_configuration(certified):
     counts = results.counts()
     assert counts[R.FAILED] == counts[R.HARNESS_ERROR] == counts[R.NOT_APPLICABLE] == 0
     per_table = results.per_table()
-    assert (per_table["T1"][R.PASSED], per_table["T2"][R.PASSED], per_table["T3"][R.PASSED]) == (6, 2, 6)
+    for table, cases in (("T1", 6), ("T2", 2), ("T3", 6)):  # every source case, plus realistic mail
+        assert per_table[table][R.PASSED] == sum(per_table[table].values()) >= cases
 
 
 def test_the_other_configuration_was_really_in_effect(certified):

@@ -8,6 +8,7 @@ reads "Conformant (partial: N not applicable)", and the summary lists each one.
 
 from __future__ import annotations
 
+import re
 import tomllib
 
 import pytest

@@ -1,0 +1,405 @@
+"""Reading recipients' Mail Boxes over IMAP, for targets that deliver to real test mailboxes.
+
+Owns ``ImapMailbox``: the IMAP backend of the ``Mailbox`` interface
+(harness/mailbox/backends.py), giving the observations the Mailpit client gives
+(harness/mailbox/mailpit.py's ``MessageSummary`` / ``Message`` / ``Attachment`` /
+``Address`` / ``WaitTimeout``): per recipient, the delivered messages with raw
+headers, text and HTML parts, attachments and inline parts, oldest first.
+
+IMAP is reached with ``imapclient`` (PyPI); the message is parsed with the
+standard library's ``email`` package. How a recipient address becomes an IMAP
+login is the profile's ``[mailbox]`` table (docs/vendors.md, "Observing
+through IMAP"): ``user`` is a pattern (``{address}``, ``{local}``,
+``{domain}``), the password is shared (``password`` or ``password_env``), or
+``master_user`` logs in as a master user with the mailbox as the SASL PLAIN
+authorization identity (Dovecot's master users, Cyrus and others' proxy
+authorization).
+
+Where IMAP differs from Mailpit's API, and what this module does about it:
+
+* A mailbox holds what was delivered to its owner's envelope address: that is
+  ``by="envelope"`` exactly, whatever the headers say. ``by="headers"`` keeps
+  the messages of that mailbox naming the address in To/Cc/Bcc; messages in
+  *other* mailboxes cannot be seen, so ``MailboxWait.delivered_elsewhere`` is
+  always empty.
+* Mailpit lists envelope-only recipients under Bcc; so does this module (the
+  mailbox owner is added to ``bcc`` when no To/Cc/Bcc names it).
+* Mailpit's text of a message without a text/plain part is its HTML turned
+  to text; so is this module's (tags dropped, entities decoded).
+* Ids are ``user/folder/UIDVALIDITY/UID``: unique across mailboxes, stable
+  while the folder's UIDVALIDITY is.
+* Waiting: IMAP IDLE where the server offers it (woken by ``EXISTS``),
+  re-checking at least every second; polling NOOP with a growing interval up
+  to the deadline otherwise. Never a fixed sleep.
+* At most ``MAX_CONNECTIONS`` logins stay open (least recently used closed
+  first): a run meets about a hundred mailboxes, and servers limit processes.
+* Fetches use ``BODY.PEEK[]``: reading never sets ``\\Seen``. Nothing is
+  deleted unless ``purge(address)`` is called: runs are kept apart by unique
+  addresses (steps/world.py), not by emptying the server.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import html as html_lib
+import os
+import re
+import ssl
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from html.parser import HTMLParser
+from typing import Any
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
+
+from harness.errors import HarnessError
+from harness.mailbox.mailpit import (Address, Attachment, MailboxWait, MatchBy, Message, MessageSummary, WaitTimeout,
+                             _describe)
+
+TLS_MODES = ("implicit", "starttls", "none")
+USER_FIELDS = ("address", "local", "domain")
+_IDLE_SLICE_S = 1.0  # re-check the mailbox at least this often while IDLE (a missed EXISTS costs at most this)
+MAX_CONNECTIONS = 8  # open logins kept (least recently used closed first): a run meets ~100 mailboxes
+
+
+@dataclass(frozen=True)
+class ImapSettings:
+    host: str
+    port: int
+    tls: str = "implicit"
+    user: str = "{address}"
+    password: str = ""
+    master_user: str = ""
+    folder: str = "INBOX"
+    verify_tls: bool = True
+    ca_file: str = ""
+    timeout_s: float = 10.0
+
+    @classmethod
+    def from_profile(cls, table: Mapping[str, Any], env: Mapping[str, str] | None = None) -> "ImapSettings":
+        """From a validated ``[mailbox]`` table (harness/mailbox/backends.py); resolves ``password_env`` now."""
+        env = os.environ if env is None else env
+        password = table.get("password", "")
+        if table.get("password_env"):
+            name = table["password_env"]
+            if name not in env:
+                raise HarnessError("IMAP password not set",
+                                   f"the profile's mailbox.password_env names ${name}, which is not set")
+            password = env[name]
+        tls = table.get("tls", "implicit")
+        return cls(host=table["host"], port=int(table.get("port") or (993 if tls == "implicit" else 143)),
+                   tls=tls, user=table.get("user", "{address}"), password=password,
+                   master_user=table.get("master_user", ""), folder=table.get("folder", "INBOX"),
+                   verify_tls=bool(table.get("verify_tls", True)), ca_file=table.get("ca_file", ""))
+
+    def login_for(self, address: str) -> str:
+        local, _, domain = address.strip().lower().rpartition("@")
+        return self.user.format(address=address.strip().lower(), local=local, domain=domain)
+
+
+class ImapMailbox:
+    """Read and wait on recipients' mailboxes over IMAP (one connection per mailbox, kept open)."""
+
+    label = "IMAP"  # how Observer names the messages it read here
+
+    def __init__(self, settings: ImapSettings):
+        self.settings = settings
+        self._clients: OrderedDict[str, IMAPClient] = OrderedDict()
+        self._messages: dict[str, Message] = {}  # delivered messages never change
+        self._uids: dict[str, dict[int, str]] = {}  # login -> uid -> id, in UID order
+
+    # -- reading -----------------------------------------------------------
+    def messages_to(self, address: str, *, by: MatchBy = "envelope") -> list[MessageSummary]:
+        """Messages in `address`'s mailbox, oldest first (``by="headers"``: those naming it in To/Cc/Bcc)."""
+        return [_summary(m) for m in self._messages_of(address, by)]
+
+    def message(self, message_id: str) -> Message:
+        if message_id not in self._messages:
+            login, found, _ = message_id.rpartition(f"/{self.settings.folder}/")
+            if not found or not login:
+                raise HarnessError("Not an IMAP message id of this mailbox",
+                                   f"{message_id!r}: expected login/{self.settings.folder}/UIDVALIDITY/UID")
+            self._sync(login, _address_of(login))
+        if message_id not in self._messages:
+            raise HarnessError("IMAP message not found", f"{message_id} is not (or no longer) in its mailbox")
+        return self._messages[message_id]
+
+    def purge(self, address: str) -> int:
+        """Delete every message in `address`'s mailbox folder; how many were there."""
+        login = self.settings.login_for(address)
+        self._call(login, lambda c: c.select_folder(self.settings.folder))
+        uids = self._call(login, lambda c: c.search(["ALL"]))
+        if uids:
+            self._call(login, lambda c: c.delete_messages(uids))
+            self._call(login, lambda c: c.expunge())
+        for uid_id in self._uids.pop(login, {}).values():
+            self._messages.pop(uid_id, None)
+        return len(uids)
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            try:
+                client.logout()
+            except (IMAPClientError, OSError):
+                pass
+        self._clients.clear()
+
+    # -- waiting -----------------------------------------------------------
+    def wait_for_messages(self, address: str, count: int = 1, deadline_s: float = 10,
+                          predicate: Callable[[Message], bool] | None = None, *,
+                          by: MatchBy = "envelope") -> list[Message]:
+        """Wait until `address`'s mailbox holds at least `count` messages (satisfying `predicate`);
+        return all such, oldest first. Raises WaitTimeout after `deadline_s`."""
+        if by not in ("envelope", "headers"):
+            raise ValueError(f"by must be 'envelope' or 'headers', not {by!r}")
+        give_up_at = time.monotonic() + deadline_s
+        login = self.settings.login_for(address)
+        poll_interval = 0.01
+        while True:
+            seen = self._messages_of(address, by)
+            matched = [m for m in seen if predicate is None or predicate(m)]
+            if len(matched) >= count:
+                return matched
+            remaining = give_up_at - time.monotonic()
+            if remaining <= 0:
+                raise WaitTimeout(MailboxWait(
+                    address=address, expected=count, deadline_s=deadline_s, by=by,
+                    seen=tuple(_summary(m) for m in seen),
+                    matching=None if predicate is None else len(matched),
+                    predicate=None if predicate is None else _describe(predicate)))
+            if b"IDLE" in self._call(login, lambda c: c.capabilities()):
+                self._idle(login, min(remaining, _IDLE_SLICE_S))
+            else:  # polling to the deadline: the next _sync's SEARCH is the NOOP
+                time.sleep(min(poll_interval, remaining))
+                poll_interval = min(poll_interval * 1.6, 0.25)
+
+    # -- plumbing ----------------------------------------------------------
+    def _messages_of(self, address: str, by: MatchBy) -> list[Message]:
+        login = self.settings.login_for(address)
+        self._sync(login, address)
+        found = [self._messages[i] for i in self._uids.get(login, {}).values()]
+        if by == "headers":
+            wanted = address.strip().lower()
+            found = [m for m in found if wanted in [a.lower() for a in (*m.to, *m.cc, *m.bcc)]]
+        return found
+
+    def _sync(self, login: str, address: str) -> None:
+        """Fetch the messages of `login`'s folder not fetched yet."""
+        folder = self._call(login, lambda c: c.select_folder(self.settings.folder, readonly=True))
+        validity = int(folder.get(b"UIDVALIDITY", 0))
+        known = self._uids.setdefault(login, {})
+        uids = sorted(self._call(login, lambda c: c.search(["ALL"])))
+        prefix = f"{login}/{self.settings.folder}/{validity}/"
+        if any(not v.startswith(prefix) for v in known.values()):  # UIDVALIDITY changed: start over
+            known.clear()
+        present = set(uids)
+        for gone in [u for u in known if u not in present]:  # expunged by someone else
+            self._messages.pop(known.pop(gone), None)
+        new = [u for u in uids if u not in known]
+        if new:
+            fetched = self._call(login, lambda c: c.fetch(new, ["BODY.PEEK[]"]))
+            for uid in new:
+                raw = (fetched.get(uid) or {}).get(b"BODY[]")
+                if raw is None:  # expunged meanwhile
+                    continue
+                message_id = prefix + str(uid)
+                self._messages[message_id] = parse_message(message_id, raw, address)
+                known[uid] = message_id
+
+    def _idle(self, login: str, timeout_s: float) -> None:
+        """IDLE up to `timeout_s`, back as soon as the server announces anything (EXISTS)."""
+        def idle(client: IMAPClient) -> None:
+            client.idle()
+            try:
+                client.idle_check(timeout=max(timeout_s, 0.01))
+            finally:
+                client.idle_done()
+        self._call(login, idle)
+
+    def _client(self, login: str) -> IMAPClient:
+        if login in self._clients:
+            self._clients.move_to_end(login)
+            return self._clients[login]
+        while len(self._clients) >= MAX_CONNECTIONS:
+            _, oldest = self._clients.popitem(last=False)
+            try:
+                oldest.logout()
+            except (IMAPClientError, OSError):
+                pass
+        s = self.settings
+        where = f"{s.host}:{s.port}"
+        context = None
+        if s.tls != "none":
+            context = ssl.create_default_context(cafile=s.ca_file or None)
+            if not s.verify_tls:
+                context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        try:
+            client = IMAPClient(s.host, port=s.port, ssl=s.tls == "implicit", ssl_context=context,
+                                timeout=s.timeout_s)
+            if s.tls == "starttls":
+                client.starttls(context)
+        except (OSError, IMAPClientError, ssl.SSLError) as exc:
+            raise HarnessError(f"IMAP unreachable at {where}", f"a {s.tls} IMAP server for {login}",
+                               observed=f"{type(exc).__name__}: {exc}") from exc
+        try:
+            if s.master_user:
+                client.plain_login(s.master_user, s.password, authorization_identity=login)
+            else:
+                client.login(login, s.password)
+        except (LoginError, IMAPClientError, OSError) as exc:
+            how = f"as master user {s.master_user!r} for {login!r}" if s.master_user else f"as {login!r}"
+            raise HarnessError(f"IMAP login refused at {where}", f"a login {how} (mailbox settings in the profile)",
+                               observed=str(exc)) from exc
+        self._clients[login] = client
+        return client
+
+    def _call(self, login: str, action: Callable[[IMAPClient], Any]) -> Any:
+        """``action(client)``; a dropped connection is reopened and the action retried once."""
+        for attempt in (1, 2):
+            client = self._client(login)
+            try:
+                return action(client)
+            except (OSError, IMAPClientError) as exc:
+                self._clients.pop(login, None)
+                try:
+                    client.shutdown()
+                except (OSError, IMAPClientError):
+                    pass
+                if attempt == 2 or not isinstance(exc, (OSError, IMAPClientAbortError)):
+                    raise HarnessError(f"IMAP failed for {login}", f"{self.settings.host}:{self.settings.port}",
+                                       observed=f"{type(exc).__name__}: {exc}") from exc
+        raise AssertionError("unreachable")
+
+
+def _address_of(login: str) -> str:
+    return login if "@" in login else ""
+
+
+# -- parsing ---------------------------------------------------------------------
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in ("script", "style", "head"):
+            self._skip += 1
+        elif tag in ("br", "p", "div", "tr", "li", "h1", "h2", "h3", "table"):
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "head"):
+            self._skip = max(0, self._skip - 1)
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(markup: str) -> str:
+    parser = _Text()
+    parser.feed(markup)
+    text = html_lib.unescape("".join(parser.parts))
+    return re.sub(r"\n\s*\n\s*\n+", "\n\n", re.sub(r"[ \t]+", " ", text)).strip()
+
+
+def _addresses(message: EmailMessage, name: str) -> tuple[Address, ...]:
+    found = []
+    for header in message.get_all(name) or ():
+        try:
+            found += [Address(a.addr_spec, a.display_name or "") for a in header.addresses]
+        except (AttributeError, TypeError, ValueError):
+            continue
+    return tuple(found)
+
+
+def _raw_headers(raw: bytes) -> dict[str, list[str]]:
+    """Header name -> values, unfolded and undecoded, as Mailpit's /headers gives them."""
+    parsed = email.message_from_bytes(raw, policy=email.policy.compat32)
+    headers: dict[str, list[str]] = {}
+    for key, value in parsed.items():
+        headers.setdefault(key, []).append(re.sub(r"\r?\n([ \t])", r"\1", str(value)).strip())
+    return headers
+
+
+def _parts(message: EmailMessage) -> tuple[str, str, tuple[Attachment, ...], tuple[Attachment, ...]]:
+    text = html = ""
+    attachments: list[Attachment] = []
+    inline: list[Attachment] = []
+
+    def walk(part: EmailMessage, path: str) -> None:
+        nonlocal text, html
+        if part.is_multipart():
+            for index, child in enumerate(part.iter_parts(), 1):
+                walk(child, f"{path}.{index}" if path else str(index))
+            return
+        disposition = part.get_content_disposition()
+        content_type = part.get_content_type()
+        filename = part.get_filename() or ""
+        content_id = (part.get("Content-ID") or "").strip().strip("<>")
+        body_part = disposition != "attachment" and not filename and content_type in ("text/plain", "text/html")
+        if body_part and content_type == "text/plain" and not text:
+            text = _content(part)
+            return
+        if body_part and content_type == "text/html" and not html:
+            html = _content(part)
+            return
+        if body_part:
+            return
+        payload = part.get_payload(decode=True) or b""
+        if not filename and content_id:
+            filename = content_id  # as Mailpit names a nameless inline part
+        item = Attachment(part_id=path or "1", filename=filename, content_type=content_type, size=len(payload),
+                          content_id=content_id)
+        (inline if disposition == "inline" or (content_id and disposition != "attachment") else attachments
+         ).append(item)
+
+    walk(message, "")
+    return text, html, tuple(attachments), tuple(inline)
+
+
+def _content(part: EmailMessage) -> str:
+    """A text part's text, line ends as delivered (CRLF, as SMTP carries them and Mailpit keeps them)."""
+    try:
+        return part.get_content()
+    except (LookupError, ValueError):
+        return (part.get_payload(decode=True) or b"").decode("utf-8", errors="replace")
+
+
+def parse_message(message_id: str, raw: bytes, mailbox_address: str = "") -> Message:
+    """A delivered message as the harness sees it (the fields of harness.mailbox.Message)."""
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    senders = _addresses(message, "From")
+    to, cc, bcc = (_addresses(message, n) for n in ("To", "Cc", "Bcc"))
+    owner = mailbox_address.strip().lower()
+    if owner and owner not in [a.lower() for a in (*to, *cc, *bcc)]:
+        bcc = (*bcc, Address(owner))  # an envelope-only recipient, listed under Bcc as Mailpit does
+    text, html, attachments, inline = _parts(message)
+    if not text and html:
+        text = html_to_text(html)
+    date: datetime | None
+    try:
+        date = message["Date"].datetime if message["Date"] is not None else None
+    except (AttributeError, TypeError, ValueError):
+        date = None
+    return Message(
+        id=message_id, message_id=str(message.get("Message-ID") or "").strip().strip("<>"),
+        from_=senders[0] if senders else None, to=to, cc=cc, bcc=bcc,
+        reply_to=_addresses(message, "Reply-To"), subject=str(message.get("Subject") or "").strip(), date=date,
+        text=text, html=html, headers=_raw_headers(raw), attachments=attachments, inline=inline,
+        size=len(raw), raw=raw)
+
+
+def _summary(m: Message) -> MessageSummary:
+    return MessageSummary(id=m.id, message_id=m.message_id, from_=m.from_, to=m.to, cc=m.cc, bcc=m.bcc,
+                          subject=m.subject, created=m.date, size=m.size,
+                          attachment_count=len(m.attachments))
