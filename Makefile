@@ -5,7 +5,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test selfcheck bench load hardening sandbox clean mutation lock
+.PHONY: run test selfcheck bench load hardening sandbox lock clean mutation lock
 
 run:            ## the main job: sandbox up, suite against the reference gateway, report in reports/latest/
 	@./scripts/bootstrap
@@ -34,6 +34,11 @@ hardening:      ## bad input, faults and intruders against the sandbox, counted 
 sandbox:        ## Mailpit + reference gateway until Ctrl-C
 	@./scripts/bootstrap
 	@$(VENV)/bin/smlite sandbox up
+
+lock:           ## refresh requirements.lock (pinned, hashed; Python 3.11) from pyproject.toml, after changing dependencies
+	@./scripts/bootstrap
+	@$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra load --extra independent --generate-hashes --universal \
+	    --python-version 3.11 -o requirements.lock --quiet
 
 clean:
 	rm -rf $(VENV) reports/2* reports/latest

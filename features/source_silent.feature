@@ -3,7 +3,7 @@ Feature: Where the source is silent
   These cases are not covered by any row of the source. What the target does is
   observed and reported as "not specified"; it never fails the run.
 
-  @requires:smtp-submission
+  @requires:smtp-submission @ref:X-mac
   Scenario Outline: Mimecast for Mac between internal users, <definition> definition (defect D3)
     Given an internal user "Ines"
     And an internal user "Ida"
@@ -17,7 +17,7 @@ Feature: Where the source is silent
       | All        |
       | External   |
 
-  @requires:smtp-submission
+  @requires:smtp-submission @ref:X-mixed
   Scenario Outline: One message to an internal and an external recipient, <definition> definition (defect D4)
     Given an internal user "Ines"
     And an internal user "Ida"

@@ -28,7 +28,7 @@ def exactly_these_definitions(world: World, names: str) -> None:
     wanted = sorted(n.strip() for n in names.split(","))
     listed = sorted(d.get("name", "?") for d in world.snapshot)
     world.record.expect(", ".join(wanted), ", ".join(listed))
-    cell = R.CellResult("definitions", "names", "Administration Console", ", ".join(wanted), source.STATED,
+    cell = R.CellResult("D-list", "names", "Administration Console", ", ".join(wanted), source.STATED,
                         ", ".join(listed), R.PASSED if listed == wanted else R.FAILED)
     world.record.cells.append(cell)
     if listed != wanted:

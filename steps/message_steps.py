@@ -86,13 +86,14 @@ def judge_recipients(world: World, sent: Sent, people: list[Person], need_delive
     failures, opened_by = [], {}
     for person in people:
         ref, cells = source.expected_cells(app, sent.definition or "", sent.sender.internal, person.internal)
+        ref = ref or source.silent_ref(app, sent.sender.internal, person.internal)
         observed = observe_recipient(world.observer, person.address, person.internal, cells, marker=sent.marker,
                                      subject=sent.subject, seen_mail=person.seen_mail, seen_mpp=person.seen_mpp)
         portal = observed.get("Message in SM Portal")
         if portal is not None and portal.value == source.YES and portal.links:
             opened_by.setdefault(portal.links[0], []).append(person)
         for judged in judge(cells, observed):
-            cell = R.CellResult(ref or "", judged.column, str(person), judged.expected, judged.standing,
+            cell = R.CellResult(ref, judged.column, str(person), judged.expected, judged.standing,
                                 judged.observed, judged.status,
                                 [world.record.add_evidence(*e) for e in judged.evidence], judged.detail, judged.level)
             world.record.cells.append(cell)
@@ -105,7 +106,7 @@ def judge_recipients(world: World, sent: Sent, people: list[Person], need_delive
                                 f"observed {cell.observed!r} — {cell.detail}")
         mail = observed.get("Mail Box")
         if need_delivery and mail is not None and mail.value == NOTHING:
-            world.record.cells.append(R.CellResult(ref or "", "Mail Box", str(person), "a delivery", "derived",
+            world.record.cells.append(R.CellResult(ref, "Mail Box", str(person), "a delivery", "derived",
                                                    NOTHING, R.FAILED, [], mail.detail, "derived"))
             failures.append(f"{person} never got it: {mail.detail}")
     for link, people in opened_by.items():

@@ -7,6 +7,7 @@ kill rate over every variant is 100%.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -70,8 +71,10 @@ def test_report_files_are_written(reference_run):
 
 
 def test_a_broken_variant_fails_the_right_cell_with_the_email_as_evidence(tmp_path):
-    code, results, _ = run(RunOptions(variant="mpp-external-banner", reports_dir=tmp_path, quiet=True,
-                                      select="T1"))
+    code, results, index = run(RunOptions(variant="mpp-external-banner", reports_dir=tmp_path, quiet=True,
+                                          select="T1"))
+    from tests.schemas import check_run_directory
+    check_run_directory(index.parent)  # a failing run's three files validate and agree too
     assert code == 1 and results.verdict() == "Not conformant"
     failed = [s for s in results.scenarios if s.status == R.FAILED]
     assert {s.name for s in results.scenarios if s.status != R.PASSED} == {s.name for s in failed}
@@ -151,3 +154,16 @@ def test_two_workers_give_the_same_results_as_one(reference_run, tmp_path):
     assert code == 0 and two_workers.verdict() == "Conformant"
     assert {s.id: s.status for s in two_workers.scenarios} == {s.id: s.status for s in one_worker.scenarios}
     assert len({s.worker for s in two_workers.scenarios}) == 2
+
+
+def test_a_real_runs_files_match_their_schemas_and_each_other(reference_run):
+    """results.json against docs/results.schema.json, junit.xml against junit-10.xsd, and one outcome per
+    scenario in all three files, with cucumber.json pointing at the feature files' own lines."""
+    from tests.schemas import check_run_directory
+
+    _, results, index = reference_run
+    check_run_directory(index.parent)
+    cucumber = json.loads((index.parent / "cucumber.json").read_text(encoding="utf-8"))
+    assert {f["uri"] for f in cucumber} == {f"features/{p.name}" for p in (REPO / "features").glob("*.feature")}
+    refs = {c.ref for s in results.scenarios for c in s.cells}
+    assert "" not in refs and {"X-mac", "X-mixed", "D-All", "D-External", "D-list"} <= refs

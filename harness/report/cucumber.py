@@ -2,10 +2,21 @@
 
 features -> elements (scenarios, ``type: scenario``) -> steps, each step with
 ``result.status`` passed / failed / skipped and ``duration`` in nanoseconds;
-tags as ``{"name": "@tag"}``. A scenario whose outcome no step carries (a
-harness error before any step, a failure after the last one) gets an
-``after`` hook holding that outcome, so tools that read only steps and hooks
-agree with results.json.
+tags as ``{"name": "@tag", "line": n}`` (the feature file's own tags, inherited ones included). ``uri`` is the feature file
+(``features/….feature``) and every ``line`` is the file's own (the Examples
+row for an outline, as Cucumber writes it), found by harness/report/locations.py;
+a scenario no feature file holds keeps its node id's file as ``uri`` and has no
+``line``.
+
+Outcomes agree with results.json (docs/report.md, "One outcome, three files"):
+passed -> every step passed; failed -> the failing step failed;
+harness_error -> failed, the message starting "harness error"; not_applicable
+-> its steps skipped; not_specified -> its steps as they ran, except that a
+step that failed is written skipped (the source is silent, so nothing is judged),
+and an ``after`` hook with status skipped saying "not specified by the source".
+A scenario whose outcome no step carries (a harness error before any step, a
+failure after the last one) gets an ``after`` hook holding that outcome, so
+tools that read only steps and hooks agree with results.json.
 """
 
 from __future__ import annotations
@@ -17,64 +28,100 @@ from typing import Any
 
 from harness.conformance import results as R
 from harness.files import atomic_write_text
+from harness.report.locations import FEATURES_DIR, Location, locate, step_lines
 
 _STEP_STATUS = {"passed": "passed", "failed": "failed", "skipped": "skipped"}
+# results.json status -> the status Cucumber tools derive for the scenario (failed > skipped > passed)
+SCENARIO_STATUS = {R.PASSED: "passed", R.FAILED: "failed", R.HARNESS_ERROR: "failed",
+                   R.NOT_APPLICABLE: "skipped", R.NOT_SPECIFIED: "skipped"}
+NOT_SPECIFIED_MESSAGE = "not specified by the source: observed only, never judged"
 
 
 def _id(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
 
 
-def _tags(tags: list[str]) -> list[dict[str, Any]]:
-    return [{"name": tag if tag.startswith("@") else f"@{tag}", "line": 1} for tag in tags]
+def _tags(tags: list[str], lines: dict[str, int] | None = None) -> list[dict[str, Any]]:
+    out = []
+    for tag in tags:
+        name = tag if tag.startswith("@") else f"@{tag}"
+        entry: dict[str, Any] = {"name": name}
+        if lines and name in lines:
+            entry["line"] = lines[name]
+        out.append(entry)
+    return out
 
 
-def _scenario_result(scenario: R.ScenarioResult) -> dict[str, Any]:
-    status = {R.PASSED: "passed", R.NOT_SPECIFIED: "passed", R.FAILED: "failed",
-              R.HARNESS_ERROR: "failed", R.NOT_APPLICABLE: "skipped"}.get(scenario.status, "failed")
-    result: dict[str, Any] = {"status": status, "duration": 0}
-    if scenario.message and status != "passed":
-        result["error_message"] = scenario.message
-    return result
+def _message(scenario: R.ScenarioResult) -> str:
+    if scenario.status == R.HARNESS_ERROR:
+        return "harness error (says nothing about the target): " + (scenario.message or "the check could not run")
+    if scenario.status == R.NOT_SPECIFIED:
+        observed = "; ".join(f"{c.ref} {c.column}: {c.observed}" for c in scenario.cells if c.observed is not None)
+        return NOT_SPECIFIED_MESSAGE + (f" ({observed})" if observed else "") + \
+            (f"; {scenario.message}" if scenario.message else "")
+    return scenario.message
 
 
-def _element(scenario: R.ScenarioResult, feature_id: str, line: int) -> dict[str, Any]:
+def _element(scenario: R.ScenarioResult, feature_id: str, location: Location | None) -> dict[str, Any]:
+    lines = step_lines(location, [s.text for s in scenario.steps]) if location else [None] * len(scenario.steps)
+    silent = scenario.status == R.NOT_SPECIFIED
     steps = []
-    for i, step in enumerate(scenario.steps):
-        result: dict[str, Any] = {"status": _STEP_STATUS.get(step.status, "skipped"),
-                                  "duration": int(round(step.duration_s * 1e9))}
-        if step.status == "failed" and scenario.message:
-            result["error_message"] = scenario.message
+    for step, line in zip(scenario.steps, lines):
+        status = _STEP_STATUS.get(step.status, "skipped")
+        if silent and status == "failed":
+            status = "skipped"
+        if scenario.status == R.NOT_APPLICABLE:
+            status = "skipped"
+        result: dict[str, Any] = {"status": status, "duration": int(round(step.duration_s * 1e9))}
+        if step.status == "failed" and (scenario.message or silent):
+            result["error_message"] = _message(scenario)
         keyword = step.keyword if step.keyword.endswith(" ") else step.keyword + " "
-        steps.append({"keyword": keyword, "name": step.text, "line": line + 1 + i,
-                      "match": {"location": scenario.id or scenario.name}, "result": result})
+        entry: dict[str, Any] = {"keyword": keyword, "name": step.text}
+        if line is not None:
+            entry["line"] = line
+        entry.update({"match": {"location": scenario.id or scenario.name}, "result": result})
+        steps.append(entry)
     if not steps and scenario.status == R.NOT_APPLICABLE:
-        steps.append({"keyword": "* ", "name": "not applicable: " + (scenario.message or "skipped"),
-                      "line": line + 1, "match": {"location": scenario.id}, "result": {"status": "skipped",
-                                                                                    "duration": 0}})
+        entry = {"keyword": "* ", "name": "not applicable: " + (scenario.message or "skipped")}
+        if location:
+            entry["line"] = location.line
+        entry.update({"match": {"location": scenario.id}, "result": {"status": "skipped", "duration": 0}})
+        steps.append(entry)
     element: dict[str, Any] = {
-        "id": f"{feature_id};{_id(scenario.name)}", "keyword": "Scenario", "type": "scenario",
-        "name": scenario.name, "description": scenario.interpretation or "", "line": line,
-        "tags": _tags(scenario.tags), "steps": steps,
-    }
-    outcome = _scenario_result(scenario)
-    step_statuses = {s["result"]["status"] for s in steps}
-    if outcome["status"] == "failed" and "failed" not in step_statuses:
-        element["after"] = [{"match": {"location": "smlite outcome"}, "result": outcome}]
+        "id": f"{feature_id};{_id(scenario.name)}" + (f";;{location.row}" if location and location.row else ""),
+        "keyword": location.keyword if location else "Scenario", "type": "scenario",
+        "name": scenario.name, "description": scenario.interpretation or ""}
+    if location:
+        element["line"] = location.line
+    # the file's own tags where the file is known (results' tags may carry markers, e.g. a skip)
+    element["tags"] = [{"name": n, "line": line} for n, line in location.tags] if location else _tags(scenario.tags)
+    element["steps"] = steps
+    wanted = SCENARIO_STATUS.get(scenario.status, "failed")
+    shown = {s["result"]["status"] for s in steps}
+    if wanted == "failed" and "failed" not in shown or wanted == "skipped" and (silent or "skipped" not in shown):
+        element["after"] = [{"match": {"location": "smlite outcome"},
+                             "result": {"status": wanted, "duration": 0, "error_message": _message(scenario)}}]
     return element
 
 
-def build_cucumber(results: R.RunResults) -> list[dict[str, Any]]:
+def build_cucumber(results: R.RunResults, features_dir: Path = FEATURES_DIR) -> list[dict[str, Any]]:
     features: dict[str, dict[str, Any]] = {}
     for scenario in results.scenarios:
-        name = scenario.feature or scenario.table
-        feature = features.get(name)
+        location = locate(scenario.id, scenario.feature, scenario.name, features_dir)
+        key = location.feature.uri if location else (scenario.feature or scenario.table)
+        feature = features.get(key)
         if feature is None:
-            uri = scenario.id.split("::")[0] if "::" in scenario.id else name
-            feature = features[name] = {
-                "uri": uri, "id": _id(name), "keyword": "Feature", "name": name, "description": "",
-                "line": 1, "tags": _tags([f"table:{scenario.table}"]), "elements": []}
-        feature["elements"].append(_element(scenario, feature["id"], 2 + 20 * len(feature["elements"])))
+            name = location.feature.name if location else (scenario.feature or scenario.table)
+            feature = features[key] = {
+                "uri": location.feature.uri if location else scenario.id.split("::")[0] or name,
+                "id": _id(name), "keyword": "Feature", "name": name,
+                "description": location.feature.description if location else ""}
+            if location:
+                feature["line"] = location.feature.line
+            feature["tags"] = ([{"name": t, "line": n} for t, n in location.feature.tags] if location
+                               else _tags([f"table:{scenario.table}"]))
+            feature["elements"] = []
+        feature["elements"].append(_element(scenario, feature["id"], location))
     return list(features.values())
 
 

@@ -1,11 +1,17 @@
 """junit.xml: the run as JUnit XML, for CI systems.
 
-One ``<testsuite>`` per table (T1, T2, T3, definitions, attributes, other),
-one ``<testcase>`` per scenario. failed -> ``<failure message>``,
-harness_error -> ``<error>``, not_applicable -> ``<skipped message="not
-applicable: ...">``, not_specified -> ``<skipped message="not specified
-(informational): ...">``. Built with xml.etree; text is stripped of the
-characters XML 1.0 cannot hold, so the file always parses.
+Valid against junit-10.xsd (the schema pytest tests its own junit.xml with;
+tests/schemas/junit-10.xsd): one ``<testsuite>`` per table (definitions, T1,
+T2, T3, attributes, other), one ``<testcase>`` per scenario. Outcomes agree with
+results.json (docs/report.md, "One outcome, three files"): failed ->
+``<failure type="ConformanceFailure">``, harness_error -> ``<error
+type="HarnessError">``, not_applicable -> ``<skipped type="not_applicable">``,
+not_specified -> ``<skipped type="not_specified" message="not specified by the
+source: observed only, never judged ...">`` (it ran, but the source states
+nothing to pass or fail). The feature file and line of each scenario open its
+``<system-out>`` (the xsd has no ``file`` on a testcase). Built with
+xml.etree; text is stripped of the characters XML 1.0 cannot hold, so the file
+always parses.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from pathlib import Path
 
 from harness.conformance import results as R
 from harness.files import atomic_write_bytes
+from harness.report.cucumber import NOT_SPECIFIED_MESSAGE
+from harness.report.locations import FEATURES_DIR, locate
 from harness.report.view import GROUPS
 
 _INVALID_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -47,11 +55,9 @@ def _first_line(text: str, fallback: str) -> str:
     return line[:500] or fallback
 
 
-def _testcase(suite: ET.Element, scenario: R.ScenarioResult) -> None:
+def _testcase(suite: ET.Element, scenario: R.ScenarioResult, features_dir: Path) -> None:
     case = ET.SubElement(suite, "testcase", name=clean(scenario.name), classname=clean(f"smlite.{scenario.table}"),
                          time=f"{scenario.duration_s:.3f}")
-    if scenario.id:
-        case.set("file", clean(scenario.id.split("::")[0]))
     status, message = scenario.status, scenario.message
     if status == R.FAILED:
         node = ET.SubElement(case, "failure", message=clean(_first_line(message or scenario.observed, "failed")),
@@ -62,24 +68,26 @@ def _testcase(suite: ET.Element, scenario: R.ScenarioResult) -> None:
         node.text = clean(_detail(scenario))
     elif status == R.NOT_APPLICABLE:
         reason = _first_line(message, "the target lacks a capability").removeprefix("not applicable: ")
-        ET.SubElement(case, "skipped", message=clean("not applicable: " + reason))
+        ET.SubElement(case, "skipped", type="not_applicable", message=clean("not applicable: " + reason))
     elif status == R.NOT_SPECIFIED:
-        observed = "; ".join(f"{c.ref or '-'} {c.column}: {c.observed}" for c in scenario.cells if c.observed)
-        ET.SubElement(case, "skipped", message=clean("not specified (informational): "
-                                                     + (observed or _first_line(scenario.observed, "observed"))))
-    if scenario.evidence:
-        out = ET.SubElement(case, "system-out")
-        out.text = clean("\n".join(f"[{e.kind}] {e.title}" for e in scenario.evidence))
+        observed = "; ".join(f"{c.ref} {c.column}: {c.observed}" for c in scenario.cells if c.observed)
+        node = ET.SubElement(case, "skipped", type="not_specified", message=clean(
+            f"{NOT_SPECIFIED_MESSAGE}: " + (observed or _first_line(scenario.observed, "observed"))))
+        node.text = clean(_detail(scenario))
+    where = locate(scenario.id, scenario.feature, scenario.name, features_dir)
+    lines = ([f"feature: {where.feature.uri}:{where.line}"] if where else []) + [f"id: {scenario.id}"]
+    lines += [f"[{e.kind}] {e.title}" for e in scenario.evidence]
+    out = ET.SubElement(case, "system-out")
+    out.text = clean("\n".join(lines))
 
 
-def build_junit(results: R.RunResults) -> ET.ElementTree:
+def build_junit(results: R.RunResults, features_dir: Path = FEATURES_DIR) -> ET.ElementTree:
     run = results.run
     root = ET.Element("testsuites", name=clean(f"smlite {run.target.get('name', '')}".strip()),
                       tests=str(len(results.scenarios)), time=f"{run.duration_s:.3f}")
     counts = results.counts()
     root.set("failures", str(counts[R.FAILED]))
     root.set("errors", str(counts[R.HARNESS_ERROR]))
-    root.set("skipped", str(counts[R.NOT_APPLICABLE] + counts[R.NOT_SPECIFIED]))
     order = [key for key, _ in GROUPS]
     tables = sorted({s.table for s in results.scenarios}, key=lambda t: (order.index(t) if t in order else 99, t))
     titles = dict(GROUPS)
@@ -99,7 +107,7 @@ def build_junit(results: R.RunResults) -> ET.ElementTree:
                             ("verdict", results.verdict())):
             ET.SubElement(props, "property", name=name, value=clean(value))
         for scenario in members:
-            _testcase(suite, scenario)
+            _testcase(suite, scenario, features_dir)
     ET.indent(root)
     return ET.ElementTree(root)
 

@@ -276,6 +276,16 @@ def interpretation_of(refs: Iterable[str]) -> str:
     return " ".join(dict.fromkeys(r.interpretation for r in rows() if r.ref in set(refs) and r.interpretation))
 
 
+def silent_ref(app: str, sender_internal: bool, recipient_internal: bool) -> str:
+    """The ref of a case no source row covers: ``X-mac`` (defect D3), else ``X-<app>-<from>-to-<to>``.
+
+    ``X-mixed`` (defect D4) is a property of a whole message, so the feature tags it (``@ref:X-mixed``)."""
+    if app == "mac" and sender_internal and recipient_internal:
+        return "X-mac"
+    side = {True: "internal", False: "external"}
+    return f"X-{app}-{side[sender_internal]}-to-{side[recipient_internal]}"
+
+
 def cases() -> Iterator[Case]:
     for source_row in rows():
         yield from source_row.cases

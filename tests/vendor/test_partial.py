@@ -32,6 +32,8 @@ def test_missing_capabilities_make_their_scenarios_not_applicable(acme, tmp_path
     done = smlite("run", "--target", partial, "--reports-dir", tmp_path / "reports", "-q", timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     results = R.RunResults.load(tmp_path / "reports" / "latest" / "results.json")
+    from tests.schemas import check_run_directory
+    check_run_directory(tmp_path / "reports" / "latest")  # not applicable agrees in all three files
 
     needs = {s.id for s in results.scenarios if {f"requires:{c}" for c in MISSING} & set(s.tags)}
     not_applicable = [s for s in results.scenarios if s.status == R.NOT_APPLICABLE]
