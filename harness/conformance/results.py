@@ -1,8 +1,8 @@
 """The results data model and its JSON form (schema ``smlite-results/1``).
 
 Collection (harness/conformance/plugin.py) fills these objects; rendering
-(harness/report/) reads them; neither knows the other. docs/results-schema.md
-documents the JSON form field by field.
+(harness/report/) reads them; neither knows the other. docs/results.schema.json is the
+normative form of the JSON (docs/results-schema.md is generated from it).
 """
 
 from __future__ import annotations
