@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.sandbox import lifeline, private, procs
+from harness.gateway import lifeline as gateway_lifeline
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -175,9 +175,9 @@ def test_a_gateway_behind_a_wrapper_stops_when_the_harness_is_sigkilled(tmp_path
 
 
 def test_lifeline_watch_without_a_lifeline_does_nothing():
-    assert lifeline.watch(env={}) is False
-    assert lifeline.watch(env={lifeline.ENV: "not-a-number"}) is False
-    assert lifeline.watch(env={lifeline.ENV: "987"}) is False  # not open here
+    assert gateway_lifeline.watch(env={}) is False
+    assert gateway_lifeline.watch(env={gateway_lifeline.ENV: "not-a-number"}) is False
+    assert gateway_lifeline.watch(env={gateway_lifeline.ENV: "987"}) is False  # not open here
 
 
 # -- the CLI, killed -----------------------------------------------------------------------

@@ -152,7 +152,11 @@ class Observer:
         """The first of ``links`` that opens ``address``'s own copy of the message, or None."""
         for link in links:
             try:
-                require_target_origin(self.driver.profile, link)  # never requested when it points elsewhere
+                # A link outside the target is never requested. A profile that declares no origin at all
+                # (a driver of its own without [target] http, written before portal_origins) leaves that
+                # to its driver, as before.
+                if self.origins:
+                    require_target_origin(self.driver.profile, link)
             except ForeignLink as exc:
                 tried.append(str(exc))
                 continue

@@ -6,7 +6,7 @@ the real ports are known), running aiosmtpd and uvicorn in one asyncio loop,
 writing ``ready_file`` once both accept connections, logging to stderr, and a
 clean shutdown on SIGTERM/SIGINT (listeners closed, delivery worker stopped,
 database closed). Started by a harness, it also shuts down when that harness
-is gone, however it died (harness/sandbox/lifeline.py: the same SIGTERM).
+is gone, however it died (harness/gateway/lifeline.py: the same SIGTERM).
 """
 
 from __future__ import annotations
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s gateway[%(process)d] %(levelname)s %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)
-    from harness.sandbox import lifeline
+    from harness.gateway import lifeline
 
     lifeline.watch()  # the harness gone (even SIGKILLed) -> SIGTERM -> the clean shutdown below
     try:

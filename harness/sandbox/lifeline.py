@@ -7,9 +7,9 @@ Owns both ends:
   its number in the environment variable ``SMLITE_LIFELINE_FD``). Only the
   harness holds the write end and never writes to it, so a read sees EOF
   exactly when the harness process is gone: normal exit, a crash, SIGKILL.
-* ``watch()`` (child side, the reference gateway calls it at start): a daemon
-  thread blocked reading that fd; at EOF it sends its own process SIGTERM,
-  the gateway's normal clean shutdown.
+* the child side is ``harness.gateway.lifeline.watch()`` (the gateway imports
+  nothing of the harness): a daemon thread blocked reading that fd; at EOF it
+  sends its own process SIGTERM, the gateway's normal clean shutdown.
 
 Why besides the parent-death signal of procs.py: that signal reaches only the
 direct child, so a gateway started behind a wrapper (``gateway_argv`` a shell
@@ -24,12 +24,9 @@ the write end open until it exits too.
 from __future__ import annotations
 
 import os
-import signal
-import stat
 import threading
-from collections.abc import Callable, Mapping
 
-ENV = "SMLITE_LIFELINE_FD"
+from harness.gateway.lifeline import ENV  # noqa: F401  (re-exported: the variable the gateway reads)
 
 _pipe: tuple[int, int] | None = None
 _pipe_lock = threading.Lock()
@@ -42,35 +39,3 @@ def child_fd() -> int:
         if _pipe is None:
             _pipe = os.pipe()  # both ends non-inheritable; pass_fds opens the read end to one child only
         return _pipe[0]
-
-
-def watch(on_gone: Callable[[], None] | None = None, env: Mapping[str, str] | None = None) -> bool:
-    """In a child: act when the harness that started it is gone. False if there is no lifeline.
-
-    ``on_gone`` defaults to sending this process SIGTERM.
-    """
-    value = (os.environ if env is None else env).get(ENV, "")
-    if not value.isdigit():
-        return False
-    fd = int(value)
-    try:
-        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
-            return False
-    except OSError:  # not open here (a wrapper closed it): nothing to watch
-        return False
-    os.set_inheritable(fd, False)
-    action = on_gone or (lambda: os.kill(os.getpid(), signal.SIGTERM))
-
-    def wait_for_eof() -> None:
-        while True:
-            try:
-                if os.read(fd, 512) == b"":
-                    break
-            except InterruptedError:
-                continue
-            except OSError:
-                break
-        action()
-
-    threading.Thread(target=wait_for_eof, name="smlite-lifeline", daemon=True).start()
-    return True
