@@ -113,6 +113,7 @@ class RunInfo:
     command: list[str] = field(default_factory=list)
     certify: bool = False
     selection: str = ""  # -k expression, if any
+    secrets_revealed: bool = False  # --reveal-secrets: nothing masked (the report says so)
 
 
 @dataclass

@@ -143,7 +143,8 @@ def run(options: RunOptions) -> tuple[int, R.RunResults | None, Path]:
         source_document={"id": SOURCE_DOCUMENT_ID, "title": source.SOURCE_TITLE}, seed=seed,
         started_at=started_at.isoformat(timespec="seconds"), finished_at=finished_at.isoformat(timespec="seconds"),
         duration_s=round((finished_at - started_at).total_seconds(), 2), host=platform.node(),
-        command=sys.argv, certify=options.certify, selection=options.select or "")
+        command=sys.argv, certify=options.certify, selection=options.select or "",
+        secrets_revealed=options.reveal_secrets)
     scenarios = sorted(handover.scenarios.values(), key=lambda s: (source.table_sort_key(s.table), s.id))
     # one masked object for every file and the terminal (docs/report.md); --reveal-secrets keeps them
     results = for_report(R.RunResults(run_info, scenarios, handover.missing()), profile,

@@ -138,3 +138,16 @@ def test_for_report_masks_unless_revealed(tmp_path):
     assert ADMIN_TOKEN not in str(masked.to_dict()) and ADMIN_TOKEN in str(run.to_dict())
     assert masked.verdict() == run.verdict() and masked.exit_code() == run.exit_code()
     assert for_report(run, planted_profile(), reveal=True) is run
+
+
+def test_a_report_made_with_reveal_secrets_says_so_in_its_header(tmp_path):
+    run = planted_run()
+    write_report(mask_run_results(run, Masker.from_profile(planted_profile().to_dict())), tmp_path / "masked")
+    run.run.secrets_revealed = True
+    write_report(run, tmp_path / "revealed")
+    masked = (tmp_path / "masked" / "index.html").read_text(encoding="utf-8")
+    revealed = (tmp_path / "revealed" / "index.html").read_text(encoding="utf-8")
+    assert 'id="secrets-revealed"' not in masked
+    header = revealed[revealed.index('id="secrets-revealed"'):][:300]
+    assert "--reveal-secrets" in header and "do not share" in header
+    assert revealed.index('id="secrets-revealed"') < revealed.index('id="verdict"')  # above the verdict
