@@ -62,7 +62,7 @@ def require_accepted(sent: Sent) -> None:
 def consume_delivery(world: World, sent: Sent) -> None:
     """Wait until each recipient got the message; remember their portal links."""
     require_accepted(sent)
-    for person in sent.recipients:
+    for person in sent.recipients + sent.copied:
         observation = world.observer.mailbox(person.address, person.seen_mail, sent.marker)
         for kind, title, data in observation.evidence:
             world.record.add_evidence(kind, title, data)

@@ -248,6 +248,12 @@ class ReferenceDriver(Driver):
         except smtplib.SMTPRecipientsRefused as exc:
             first = next(iter(exc.recipients.values()))
             code, text = first[0], f"recipients refused: {exc.recipients}"
+        except smtplib.SMTPServerDisconnected as exc:
+            if client is None:  # no connection at all: the harness could not ask
+                raise HarnessError("Target SMTP unreachable", f"{self.smtp_host}:{self.smtp_port}", str(exc)) from None
+            _drop(client)  # connected, then the target hung up mid-exchange: its answer, not a harness fault
+            code, text = 421, f"the target closed the connection during the exchange ({exc})"
+            client = None
         except (OSError, smtplib.SMTPException) as exc:
             _drop(client)
             raise HarnessError("Target SMTP unreachable", f"{self.smtp_host}:{self.smtp_port}", str(exc)) from None
