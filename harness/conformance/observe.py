@@ -324,19 +324,15 @@ class Observer:
 
         def step(summaries: list[MessageSummary]) -> Any:
             self._note_barriers(address, summaries)
-            for summary in summaries:
+            order = [s.id for s in summaries]  # Mailpit's order of arrival, oldest first
+            barrier_at = order.index(barrier.mailpit_id) if barrier.mailpit_id in order else None
+            for position, summary in enumerate(summaries):
                 if summary.id in seen or is_barrier(summary.subject):
                     continue
                 seen.add(summary.id)
-                (after if barrier.mail_at is not None else before).append(summary)
+                (after if barrier_at is not None and position > barrier_at else before).append(summary)
             if barrier.mail_at is not None:
                 if state["proven_at"] is None:
-                    # the barrier may share a look with earlier mail: order by Mailpit, not by look
-                    order = [s.id for s in summaries]
-                    late = [s for s in before if s.id in order and order.index(s.id) > order.index(barrier.mailpit_id)]
-                    for s in late:
-                        before.remove(s)
-                        after.append(s)
                     state["grace"] = self.latency.grace("mail", upper)
                     trusted = self.latency.trusted
                     state["proven_at"] = barrier.mail_at + (state["grace"] if trusted else upper)
