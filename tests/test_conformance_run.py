@@ -7,6 +7,7 @@ kill rate over every variant is 100%.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -100,11 +101,22 @@ def test_every_broken_variant_is_caught(variant, tmp_path):
     print(f"{variant}: caught by {outcome.caught_by[0]}")
 
 
-def test_selfcheck_prints_the_kill_rate():
+def test_selfcheck_prints_the_kill_rate(tmp_path):
     completed = subprocess.run([sys.executable, "-m", "harness.cli.main", "selfcheck", "--variant", "print-allowed",
-                                "no-private-marker"], cwd=REPO, capture_output=True, text=True, timeout=300)
+                                "no-private-marker", "--reports-dir", str(tmp_path)],
+                               cwd=REPO, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "kill rate: 2/2 = 100%" in completed.stdout
+    # one line per variant as it finishes, then the report a person can open
+    assert "[ 1/2] print-allowed" in completed.stderr and "[ 2/2] no-private-marker" in completed.stderr
+    (folder,) = tmp_path.glob("selfcheck-*")
+    data = json.loads((folder / "selfcheck.json").read_text(encoding="utf-8"))
+    assert [(v["variant"], v["caught"]) for v in data["variants"]] == [("print-allowed", True),
+                                                                        ("no-private-marker", True)]
+    assert all(v["caught_by"] and v["seconds"] > 0 for v in data["variants"])
+    assert data["reference"]["verdict"] == "Conformant"
+    assert "print-allowed" in (folder / "index.html").read_text(encoding="utf-8")
+    assert f"report: {folder / 'index.html'}" in completed.stdout
 
 
 @pytest.mark.browser
