@@ -14,7 +14,8 @@ measured so far in this process: one run, or one xdist worker) and ``Barrier``.
 Waits end when the answer is known (docs/vocabulary.md, "How mail is waited
 for"): an observation waits for *a* delivery to the recipient, not for the
 expected one, and judges what came. When nothing has come after a short while
-(the grace period below, 1 s before any latency is known), the observer sends a
+(2 × p99 of the latency measured so far, at least 0.1 s; 1 s before any latency
+is known; at once for an MPP view without a new item), the observer sends a
 *barrier* — an ordinary message through the same target path to the same
 recipient — and "nothing" is proven once the barrier has arrived and a grace
 period of max(0.5 s, 3 × p99 of the delivery latency measured so far in the run)
@@ -51,6 +52,7 @@ BARRIER_SUBJECT = "smlite barrier"
 GRACE_FACTOR = 3.0  # × p99 of the latency measured so far
 GRACE_MIN_S = 0.5
 FIRST_BARRIER_S = 1.0  # before any latency is known: how long to wait for a delivery before sending a barrier
+BARRIER_AFTER_FACTOR, BARRIER_AFTER_MIN_S = 2.0, 0.1  # once it is known: 2 × p99, at least 0.1 s
 PROGRESS_AFTER_S = 3.0
 PROGRESS_EVERY_S = 5.0
 UNREQUIRED_MPP_S = 2.0  # upper bound of an MPP wait whose cell is only observed
@@ -355,10 +357,12 @@ class Observer:
         return wait
 
     def _first_barrier_s(self, upper: float) -> float:
-        """How long a wait goes without a delivery before it sends a barrier."""
-        if self.latency.p99("mail") is None:
-            return min(upper, FIRST_BARRIER_S)
-        return self.latency.grace("mail", upper)
+        """How long a Mail Box wait goes without a delivery before it sends a barrier.
+
+        Only a cost, never a judgement: a barrier sent early is one more ordinary message, never judged.
+        """
+        p99 = self.latency.p99("mail")
+        return min(upper, FIRST_BARRIER_S if p99 is None else max(BARRIER_AFTER_MIN_S, BARRIER_AFTER_FACTOR * p99))
 
     # -- MPP -------------------------------------------------------------------
     def mpp(self, address: str, internal: bool, seen: set[str], original_marker: str | None,
@@ -404,7 +408,7 @@ class Observer:
                                                      f"barrier '{barrier.subject}'")
                     evidence.append(("mpp", "Target reorders deliveries", barrier.evidence()))
                 return Observation("MPP", found.kind, detail, evidence, links, str(item.get("id")))
-            if barrier is None and now - wait_start >= self._first_barrier_s(upper):
+            if barrier is None:  # at once: the message's Mail Box copy is usually there already
                 barrier = self.send_barrier(address)
             if barrier is not None and barrier.mpp_at is None and barrier.mail_at is None:
                 self._note_barriers(address, self.mailpit.messages_to(address))
