@@ -5,7 +5,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test selfcheck bench load hardening sandbox clean
+.PHONY: run test selfcheck bench load hardening sandbox clean mutation lock
 
 run:            ## the main job: sandbox up, suite against the reference gateway, report in reports/latest/
 	@./scripts/bootstrap
@@ -37,3 +37,10 @@ sandbox:        ## Mailpit + reference gateway until Ctrl-C
 
 clean:
 	rm -rf $(VENV) reports/2* reports/latest
+
+mutation:       ## mutation testing of the reference gateway's policy and composition (mutmut; not in CI; docs/mutation.md)
+	@./scripts/bootstrap
+	@$(VENV)/bin/python -m pip install --quiet 'mutmut==2.5.1'
+	@$(VENV)/bin/mutmut run --paths-to-mutate harness/gateway/policy.py,harness/gateway/composer.py \
+		--runner scripts/mutation-runner --no-progress $(ARGS) || true
+	@$(VENV)/bin/mutmut results

@@ -15,13 +15,9 @@ down as it fills, and a real ``smlite run`` starts on an empty one.
 
 Times are the best of ``--repeat`` (the machine is shared; every run is kept
 in the JSON). Ratios are taken within this one run. Prints a table and saves
-``bench/results/<stamp>.json``. ``--what-if LIST`` measures proposals before
-anyone makes them: ``oneconn``, ``nosync`` patch the gateway
-(bench/whatif_gateway.py); ``mailbox`` patches the suite's process
-(bench/whatif_suite.py). Proposals that have been made since (TCP_NODELAY,
-plugins loaded by name, plain asserts, one Faker per process, one header
-fetch per message) are in the code itself. ``--profile`` adds pyinstrument
-and py-spy profiles (bench/profiling.py).
+``bench/results/<stamp>.json``. It measures the code as it is: a proposal is
+measured once it is a real option of the code it changes. ``--profile`` adds
+pyinstrument and py-spy profiles (bench/profiling.py).
 """
 
 from __future__ import annotations
@@ -45,9 +41,6 @@ from harness.target.profile import from_sandbox
 from harness.sandbox.lifecycle import Sandbox
 
 BENCH = Path(__file__).resolve().parent
-WHAT_IFS = ("oneconn", "nosync", "mailbox")
-GATEWAY_FIXES = ("oneconn", "nosync")  # applied by bench/whatif_gateway.py
-SUITE_FIXES = ("mailbox",)  # applied by bench/whatif_suite.py
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -58,15 +51,11 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ingest-messages", type=int, default=300, metavar="M", help="messages per rate test (300)")
     parser.add_argument("--concurrency", type=int, default=4, metavar="C", help="SMTP connections in rate tests (4)")
     parser.add_argument("--cold-starts", type=int, default=3, metavar="R", help="cold starts measured (3)")
-    parser.add_argument("--what-if", default="", metavar="LIST", help=f"comma list of {', '.join(WHAT_IFS)}")
     parser.add_argument("--profile", action="store_true", help="also profile the suite and the gateway")
     parser.add_argument("--out", type=Path, default=BENCH / "results", help="where <stamp>.json goes")
     args = parser.parse_args(argv)
-    args.what_if = [w.strip() for w in args.what_if.split(",") if w.strip()]
-    unknown = set(args.what_if) - set(WHAT_IFS)
-    if unknown or min(args.repeat, args.latency_samples, args.ingest_messages, args.concurrency,
-                      args.cold_starts) < 1:
-        parser.error(f"unknown --what-if {sorted(unknown)}" if unknown else "counts must be at least 1")
+    if min(args.repeat, args.latency_samples, args.ingest_messages, args.concurrency, args.cold_starts) < 1:
+        parser.error("counts must be at least 1")
     return args
 
 
@@ -102,24 +91,6 @@ def fresh_state(sandbox: Sandbox) -> None:
     sandbox.restart_gateway()
 
 
-def apply_what_ifs(what_ifs: list[str]) -> list[str] | None:
-    """Set up the proposals to measure; the gateway's argv when one of its fixes is wanted."""
-    if not what_ifs:
-        return None
-    os.environ["SMLITE_BENCH_WHATIF"] = ",".join(what_ifs)  # read by both wrappers; inherited by children
-    options = []
-    if set(what_ifs) & set(SUITE_FIXES):
-        options += ["-p", "bench.whatif_suite"]
-        from bench import whatif_suite
-
-        whatif_suite.apply(set(what_ifs) & {"mailbox"})  # the floor reads mail as the suite does
-    if options:
-        os.environ["PYTEST_ADDOPTS"] = " ".join([os.environ.get("PYTEST_ADDOPTS", ""), *options]).strip()
-    if set(what_ifs) & set(GATEWAY_FIXES):
-        return [sys.executable, str(BENCH / "whatif_gateway.py")]
-    return None
-
-
 @contextlib.contextmanager
 def _cpu(pids: dict[str, int]):
     """CPU seconds each process (and this one, the client) spent in the block."""
@@ -146,8 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     tag = secrets.token_hex(3)
-    gateway_argv = apply_what_ifs(args.what_if)
-    result: dict = {"stamp": stamp, "what_if": args.what_if, "select": args.select, "repeat": args.repeat,
+    gateway_argv = None  # the gateway as shipped
+    result: dict = {"stamp": stamp, "select": args.select, "repeat": args.repeat,
                     "host": {"node": platform.node(), "cpus": os.cpu_count(), "python": platform.python_version(),
                              "load_average": os.getloadavg(),
                              "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE", "")}}

@@ -71,6 +71,4 @@ def render(result: dict) -> str:
         target = TARGETS[key][2] if key else ""
         status = verdict(s, key) if key else ""
         lines.append(f"{name:<22} {value:<92} {ratio:<16} {target:<16} {status}")
-    if result.get("what_if"):
-        lines.append(f"(what-if: {', '.join(result['what_if'])} applied)")
     return "\n".join(lines)

@@ -71,3 +71,47 @@ Feature: The definitions' attributes in action
       | definition |
       | All        |
       | External   |
+
+  Scenario Outline: <ref> reply all reaches everyone else on the message, in To and Cc, and not the replier (<definition>)
+    Allow External Recipients to Reply All = True: the reply goes to the sender and to
+    every other recipient the message named, whether in To or in Cc.
+    Given an internal user "Ines"
+    And an internal user "Ida"
+    And an external user "Erik"
+    And an external user "Eva"
+    And Ines has sent Erik and Ida a secure message from "Mimecast for Outlook" using the "<definition>" definition, copying Eva
+    When Erik replies to all from the "Secure Messaging Portal"
+    Then everyone else on the message gets Erik's reply, as the source says for them
+    And Erik receives nothing but a later message
+    And Ines receives no read receipt
+
+    Examples:
+      | ref   | definition |
+      | T2-r1 | All        |
+      | T2-r2 | External   |
+
+  Scenario Outline: A secure message asking for a read receipt reaches its recipients without the request (<definition>)
+    Send Read Receipt = No: no delivered copy asks the recipient's mail program for one.
+    Given an internal user "Ines"
+    And an internal user "Ida"
+    And an external user "Erik"
+    When Ines sends a secure message asking for a read receipt from "Mimecast for Outlook" using the "<definition>" definition to Erik, copying Ida
+    Then every recipient gets what the source says for them
+
+    Examples:
+      | ref         | definition |
+      | T1-r1 T3-r1 | All        |
+      | T1-r1 T3-r2 | External   |
+
+  Scenario Outline: The sender receives no read receipt after a reply either (<definition>)
+    Given an internal user "Ines"
+    And an external user "Erik"
+    And Ines has sent Erik a secure message asking for a read receipt, using the "<definition>" definition
+    When Erik replies from the "Secure Messaging Portal"
+    Then Ines receives Erik's reply
+    And Ines receives no read receipt
+
+    Examples:
+      | definition |
+      | All        |
+      | External   |

@@ -40,7 +40,11 @@ Feature: The two supplied definitions
       | delete | All        |
       | delete | External   |
 
-  Scenario Outline: Sending from <application> with a definition that does not exist is refused
+  @contract
+  Scenario Outline: Sending from <application> with a definition that does not exist
+    The source has exactly two definitions and is silent on a message naming another.
+    docs/contract.md refuses it; handling it as All, the most protective, is as faithful
+    to the source. What the target does is reported beside the verdict, never judged.
     Given an internal user "Ines"
     And an external user "Erik"
     When Ines sends a secure message from "<application>" using the "Confidential" definition to Erik

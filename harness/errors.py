@@ -45,3 +45,14 @@ class ConformanceFailure(SmliteError, AssertionError):
 
 class NotApplicable(SmliteError):
     """The target does not declare a capability the scenario needs."""
+
+
+class ForeignLink(ConformanceFailure):
+    """A portal link the target handed out points to an origin the profile does not declare as the
+    target's: it is never requested, and the cell using it fails (the suite must not take evidence
+    from whoever listens there)."""
+
+    def __init__(self, link: str):
+        self.link = link
+        shown = link if len(link) <= 200 else f"{link[:200]}… ({len(link)} chars)"
+        super().__init__("portal link points outside the target", shown)

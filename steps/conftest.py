@@ -12,12 +12,15 @@ import pytest
 
 from harness.drivers import load_driver
 from harness.errors import UsageError
+from harness.conformance.plugin import example_of
+from harness.mailbox.control import control_roundtrip
 from harness.mailbox.mailpit import MailpitClient
 from harness.conformance.observe import Observer
 from harness.target.profile import TargetProfile, load
 from steps.world import World
 
 from steps.console_steps import *  # noqa: F401,F403  (step definitions are fixtures)
+from steps.message_steps import *  # noqa: F401,F403
 from steps.outcome_steps import *  # noqa: F401,F403
 from steps.people_steps import *  # noqa: F401,F403
 from steps.portal_steps import *  # noqa: F401,F403
@@ -52,16 +55,18 @@ def driver(profile: TargetProfile):
 def mailpit(profile: TargetProfile) -> MailpitClient:
     if not profile.mailpit.get("api"):
         raise UsageError("Bad target profile", "[mailpit] needs 'api', the sandbox Mailpit's API URL")
-    return MailpitClient(profile.mailpit["api"])
+    client = MailpitClient(profile.mailpit["api"])
+    if profile.mailpit.get("smtp"):
+        control_roundtrip(client, profile.mailpit["smtp"])  # the harness's own sandbox works, first
+    return client
 
 
 @pytest.fixture
 def world(request: pytest.FixtureRequest, profile, driver, mailpit, seed, smlite_record) -> World:
-    observer = Observer(driver, mailpit, profile.classification, profile.delivery_timeout_s)
+    control = (lambda: control_roundtrip(mailpit, profile.mailpit["smtp"])) if profile.mailpit.get("smtp") else None
+    observer = Observer(driver, mailpit, profile.classification, profile.delivery_timeout_s, control=control)
     world = World(profile, driver, observer, smlite_record, seed, request.node.nodeid)
-    callspec = getattr(request.node, "callspec", None)
-    example = callspec.params.get("_pytest_bdd_example", {}) if callspec else {}
-    world.ref = example.get("ref", "") or next(
+    world.ref = example_of(request.node).get("ref", "").split(" ")[0] or next(
         (m.name.split(":", 1)[1] for m in request.node.iter_markers() if m.name.startswith("ref:")), "")
     yield world
     driver.recorder = None

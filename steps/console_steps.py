@@ -35,6 +35,11 @@ def exactly_these_definitions(world: World, names: str) -> None:
         raise ConformanceFailure("The wrong definitions are listed", f"expected exactly {wanted}", listed)
 
 
+def same_value(seen: str, wanted: str) -> bool:
+    """The same value whatever its case and spacing (a JSON boolean reads as True/False)."""
+    return " ".join(seen.split()).casefold() == " ".join(wanted.split()).casefold()
+
+
 @then(parsers.parse('the "{name}" definition has these attributes:'))
 def has_these_attributes(world: World, name: str, datatable: list[list[str]]) -> None:
     found = [d for d in world.snapshot if d.get("name") == name]
@@ -44,9 +49,13 @@ def has_these_attributes(world: World, name: str, datatable: list[list[str]]) ->
     failures = []
     for attribute, value in datatable[1:]:
         seen = attributes.get(attribute)
-        ok = seen == value
-        world.record.cells.append(R.CellResult(f"definitions:{name}", attribute, name, value, source.STATED,
-                                               seen, R.PASSED if ok else R.FAILED))
+        ok = seen is not None and same_value(seen, value)  # "false" is the source's "False"
+        world.record.cells.append(R.CellResult(f"D-{name}", attribute, name, value, source.STATED,
+                                               seen, R.PASSED if ok else R.FAILED, level="source"))
+        if ok and seen != value:
+            world.record.cells.append(R.CellResult(f"D-{name}", attribute, name, value, source.STATED, seen,
+                                                   R.FAILED, level="contract",
+                                                   detail="docs/contract.md writes the source's spelling"))
         world.record.expect(f"{attribute} = {value}", f"{attribute} = {seen}")
         if not ok:
             failures.append(f"{attribute}: expected {value!r}, observed {seen!r}")

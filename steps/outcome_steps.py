@@ -27,7 +27,7 @@ def observe_person(world: World, person: Person, expected: dict[str, str]) -> li
         results.append(R.CellResult(
             world.ref, judged.column, str(person), judged.expected, judged.standing, judged.observed,
             judged.status, [world.record.add_evidence(kind, title, data) for kind, title, data in judged.evidence],
-            judged.detail))
+            judged.detail, judged.level))
     world.record.cells.extend(results)
     return results
 
@@ -42,7 +42,7 @@ def gets(world: World, roles: str, datatable: list[list[str]]) -> None:
             expected_text = cell.expected if cell.expected is not None else "(not specified)"
             world.record.expect(f"{person.role} · {cell.column}: {expected_text}",
                                 f"{person.role} · {cell.column}: {cell.observed}")
-            if cell.status == R.FAILED:
+            if cell.status == R.FAILED and cell.level != "contract":
                 failures.append(f"{cell.column} of {person}: expected {cell.expected!r} "
                                 f"({cell.standing}), observed {cell.observed!r} — {cell.detail}")
     if failures:
@@ -68,8 +68,13 @@ def _barrier(world: World, person: Person) -> None:
         raise ConformanceFailure("The target refused an ordinary message",
                                  f"an ordinary (non-secure) message to {person.address}", wait.detail)
     world.record.add_evidence("email", f"Barrier for {person.address}", barrier.evidence(wait.grace_s))
-    arrived = wait.before_barrier + wait.after_barrier
+    # a message the scenario itself sent this person is judged by its own step
+    arrived = [message for message in wait.before_barrier + wait.after_barrier
+               if not any(s.marker in f"{message.text}\n{message.html}" for s in world.sent
+                          if person in s.recipients + s.copied)]
     if barrier.mail_at is None:
+        if world.observer.control is not None:
+            world.observer.control()  # the mail sandbox, not the target, may have lost it
         raise ConformanceFailure("An ordinary message was not delivered",
                                  f"expected the barrier message to reach {person.address}",
                                  [m.subject for m in arrived])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pytest_bdd import parsers, then, when
 
 from harness.errors import ConformanceFailure, HarnessError
+from harness.conformance.page import offers
 from steps.world import Person, World
 
 
@@ -30,6 +31,27 @@ def _permission(world: World, role: str, name: str, wanted: bool) -> None:
     if permissions.get(name) is not wanted:
         raise ConformanceFailure(f"The SM Portal's '{name}' permission is wrong",
                                  f"expected {name} = {wanted} (the definitions' attributes)", permissions)
+    if "sm-portal-page" in world.driver.capabilities:
+        _on_the_page(world, world.person(role), name, wanted)
+
+
+def _on_the_page(world: World, person: Person, name: str, wanted: bool) -> None:
+    """The same attribute where a person meets it: the SM Portal's page offers the control, or not."""
+    page = world.driver.portal_page(person.portal_links[0])
+    if page.status != 200:
+        raise ConformanceFailure(f"{person.role} cannot open the SM Portal's page of the message",
+                                 "expected 200 with the page", f"{page.status} {page.text[:300]}")
+    word = {"print": "print", "reply": "reply", "reply_all": "all"}[name]
+    found = [c for c in offers(page.text, word) if name != "reply" or "all" not in c.lower()] \
+        if name != "reply_all" else [c for c in offers(page.text, "reply") if "all" in c.lower()]
+    world.record.add_evidence("http", f"SM Portal page of {person.role}",
+                              {"status": page.status, "controls": found[:10], "html": page.text[:20000]})
+    world.record.expect(f"the page {'offers' if wanted else 'does not offer'} {name.replace('_', ' ')}",
+                        f"controls: {found[:5]}")
+    if bool(found) is not wanted:
+        raise ConformanceFailure(f"The SM Portal's page {'lacks' if wanted else 'offers'} "
+                                 f"{name.replace('_', ' ')}", f"expected {name} = {wanted} on the page too "
+                                 "(the definitions' attributes)", found[:5] or "no such control")
 
 
 @when(parsers.parse("{role} opens the message in the SM Portal"))

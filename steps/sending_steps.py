@@ -25,7 +25,8 @@ def _application(name: str) -> source.Application:
 
 
 def send_secure(world: World, sender: Person, recipients: list[Person], application: str,
-                definition: str | None, headers: dict[str, str] | None = None) -> Sent:
+                definition: str | None, headers: dict[str, str] | None = None, *,
+                shape: str = "a secure message", cc: list[Person] | None = None) -> Sent:
     app = _application(application)
     if app.slug == "portal":
         if len(recipients) != 1:
@@ -36,11 +37,15 @@ def send_secure(world: World, sender: Person, recipients: list[Person], applicat
         first = send_secure(world, counterpart, [sender], via, definition)
         consume_delivery(world, first)
         return reply_in_portal(world, sender, reply_all=False)
+    from steps.message_steps import shape_message
+
     subject, text, marker = world.new_content(sender)
     outgoing = Outgoing(sender.address, [p.address for p in recipients], subject, text,
-                        headers=dict(headers or {}))
+                        cc=[p.address for p in cc or []], headers=dict(headers or {}))
+    for key, value in shape_message(world, shape, sender, subject, text, marker).items():
+        setattr(outgoing, key, value)
     response = world.driver.send(app.slug, definition, outgoing)
-    sent = Sent(sender, recipients, app.slug, definition, subject, marker, response)
+    sent = Sent(sender, recipients, app.slug, definition, outgoing.subject, marker, response, list(cc or []))
     world.sent.append(sent)
     world.responses.append(response)
     return sent
@@ -82,7 +87,7 @@ def reply_in_portal(world: World, replier: Person, reply_all: bool) -> Sent:
     subject, text, marker = world.new_content(replier)
     response = world.driver.portal_reply(link, text, reply_all=reply_all)
     if reply_all:
-        recipients = [p for p in [original.sender, *original.recipients] if p is not replier]
+        recipients = [p for p in [original.sender, *original.recipients, *original.copied] if p is not replier]
     else:
         recipients = [original.sender]
     sent = Sent(replier, recipients, "portal", original.definition, original.subject, marker, response)
@@ -91,8 +96,8 @@ def reply_in_portal(world: World, replier: Person, reply_all: bool) -> Sent:
     return sent
 
 
-@when(parsers.parse('{sender} sends a secure message from "{application}" using the "{definition}" '
-                    'definition to {recipients}'))
+@when(parsers.re(r'^(?P<sender>\w+) sends a secure message from "(?P<application>[^"]+)" using the '
+                 r'"(?P<definition>[^"]+)" definition to (?P<recipients>(?:(?!, copying ).)+)$'))
 def sends_a_secure_message(world: World, sender: str, application: str, definition: str,
                            recipients: str) -> None:
     send_secure(world, world.person(sender), world.persons(recipients), application, definition)

@@ -60,6 +60,7 @@ class Sent:
     subject: str
     marker: str
     response: Response
+    copied: list[Person] = field(default_factory=list)  # Cc
 
 
 class World:

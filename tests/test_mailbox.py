@@ -53,7 +53,7 @@ def test_wait_for_messages_sees_mail_sent_later(mailpit, client):
 
 
 def test_wait_for_messages_polls_without_the_event_stream(mailpit, client, monkeypatch):
-    monkeypatch.setattr(mailbox._EventStream, "open", classmethod(lambda cls, url: None))
+    monkeypatch.setattr(mailbox.EventStream, "open", classmethod(lambda cls, url: None))
     later = threading.Timer(0.1, send, args=(mailpit, ["bob@ext.example"], "polled"))
     later.start()
     try:

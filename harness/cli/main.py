@@ -7,6 +7,7 @@ Every failure the user can act on becomes one message on stderr and exit code
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -46,6 +47,8 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variant", default="", metavar="NAME",
                         help="run the embedded reference as a deliberately broken variant (see `smlite selfcheck --list`)")
     parser.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first failing scenario")
+    parser.add_argument("--reveal-secrets", action="store_true",
+                        help="keep tokens and passwords in the report and terminal (local debugging; the report says so)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
 
 
@@ -66,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     up = sandbox_commands.add_parser("up", help="start Mailpit and the gateway, print their URLs, stay until Ctrl-C")
     up.add_argument("--domains", nargs="+", metavar="DOMAIN", help="internal domains (default corp.example)")
     up.add_argument("--variant", default="", help="start a broken variant of the gateway")
+    up.add_argument("--name", default="", help="a named sandbox, so several can run at once (default: unnamed)")
     up.add_argument("--run-dir", type=Path, help="keep databases and logs here (default: a temporary folder)")
     up.add_argument("--gateway-config", type=Path, metavar="FILE",
                     help="gateway settings (TOML, keys of docs/contract.md: internal_domains, banner_text, "
@@ -75,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "with --mailpit-only, a starter profile for your own target")
     up.add_argument("--mailpit-only", action="store_true",
                     help="start Mailpit alone: the sandbox a vendor's target relays into (docs/vendors.md)")
-    sandbox_commands.add_parser("status", help="is a sandbox running, and is every part answering")
+    status = sandbox_commands.add_parser("status", help="is a sandbox running, and is every part answering")
+    status.add_argument("--name", default="", help="the named sandbox (see sandbox up --name)")
 
     simulate = commands.add_parser("simulate", help="push one message through the sandbox, show what each recipient got")
     simulate.add_argument("--app", required=True, metavar="APP", help=APPLICATIONS_HELP)
@@ -120,54 +125,32 @@ def _run(args: argparse.Namespace) -> int:
 
     options = runner.RunOptions(target=args.target, variant=args.variant, select=args.select,
                                 workers=args.workers, seed=args.seed, certify=args.certify,
-                                quiet=args.quiet, exitfirst=args.exitfirst)
+                                quiet=args.quiet, exitfirst=args.exitfirst, reveal_secrets=args.reveal_secrets)
     if args.reports_dir:
         options.reports_dir = args.reports_dir
     if args.target and args.variant:
         raise UsageError("--variant applies to the embedded reference only", "drop --target or --variant")
     code, results, index = runner.run(options)
     if results is not None:
-        print(runner.summary(results))
-        print(f"report: {index}")
+        emit(runner.summary(results) + f"\nreport: {index}")
     return code
 
 
-def _sandbox_up(args: argparse.Namespace) -> int:
-    from harness.target import profile
-    from harness.sandbox import lifecycle as sandbox
-
-    if args.gateway_config:
-        if args.mailpit_only:
-            raise UsageError("--gateway-config configures the reference gateway", "drop it or --mailpit-only")
-        settings = profile.gateway_settings_file(args.gateway_config)
-        args.gateway_settings = sandbox.GatewaySettings.from_mapping(settings)
-    if args.write_profile:
-        def write_profile(running: sandbox.Sandbox) -> None:
-            info = running.info()
-            if info["gateway_http"]:
-                written = profile.from_sandbox(info)
-                text = profile.to_toml(written, PROFILE_COMMENT)
-            else:
-                text = profile.to_toml(profile.starter_profile(info), STARTER_COMMENT)
-            args.write_profile.write_text(text, encoding="utf-8")
-            print(f"  {'profile':<16} {args.write_profile}")
-        args.on_ready = write_profile
-    return sandbox.cmd_up(args)
-
-
-PROFILE_COMMENT = """Target profile of a running `smlite sandbox up` (valid while it runs).
-Written by `smlite sandbox up --write-profile`; fields explained in docs/vendors.md."""
-STARTER_COMMENT = """Starter target profile: [mailpit] is the running `smlite sandbox up --mailpit-only`.
-Replace every CHANGE-ME with your target's; fields explained in docs/vendors.md and
-examples/vendor-profile.toml. Then: smlite target check THIS-FILE"""
+def emit(text: str, stream: str = "stdout") -> None:
+    """Print; a reader that closed the pipe (``| head``) stops the output, never the command or its exit code."""
+    try:
+        print(text, file=getattr(sys, stream), flush=True)
+    except (BrokenPipeError, OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, getattr(sys, stream).fileno())  # so the flush at exit cannot fail either
 
 
 def dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
         return _run(args)
     if args.command == "sandbox":
-        from harness.sandbox import lifecycle as sandbox
-        return _sandbox_up(args) if args.sandbox_command == "up" else sandbox.cmd_status(args)
+        from harness.cli import sandbox
+        return sandbox.up(args) if args.sandbox_command == "up" else sandbox.status(args)
     if args.command == "simulate":
         from harness.conformance import simulate
         return simulate.main(args)
@@ -195,13 +178,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return dispatch(args)
     except UsageError as exc:
-        print(f"smlite: {exc}", file=sys.stderr)
+        emit(f"smlite: {exc}", "stderr")
         return 2
     except HarnessError as exc:
-        print(f"smlite: harness error: {exc}", file=sys.stderr)
+        emit(f"smlite: harness error: {exc}", "stderr")
         return 2
     except KeyboardInterrupt:
-        print("smlite: interrupted", file=sys.stderr)
+        emit("smlite: interrupted", "stderr")
         return 130
 
 

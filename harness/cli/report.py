@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.errors import UsageError
+from harness.files import ensure_dir
 from harness.conformance.results import RunResults
 
 
@@ -23,12 +24,12 @@ def main(args: Any) -> int:
 
     first = _load(args.results)
     out_dir = args.output or args.results.resolve().parent
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_dir(out_dir)
     if args.compare:
         second = _load(args.compare)
         if not args.output:
             out_dir = args.results.resolve().parent / f"compare-{second.run.id}"
-            out_dir.mkdir(parents=True, exist_ok=True)
+            ensure_dir(out_dir)
         print(write_comparison(first, second, out_dir))
         return 0
     print(write_report(first, out_dir))

@@ -14,8 +14,9 @@ from typing import Any, Mapping
 
 from harness.conformance import results as R
 from harness.conformance.observe import Observation, Observer
-from harness.spec.source import COLUMNS, Cell
+from harness.spec.source import COLUMNS, DERIVED, STATED, Cell
 
+LEVELS = {STATED: "source", DERIVED: "derived"}
 NOT_OBSERVABLE = "the target lacks the capability to observe this"
 
 
@@ -28,6 +29,10 @@ class Judgement:
     observed: str | None = None
     detail: str = ""
     evidence: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    level: str = ""  # source | derived | contract ("" for an observed cell)
+
+    def __post_init__(self) -> None:
+        self.level = self.level or LEVELS.get(self.standing, "")
 
 
 def observe_recipient(observer: Observer, address: str, internal: bool, cells: Mapping[str, Cell], *,
@@ -51,17 +56,31 @@ def observe_recipient(observer: Observer, address: str, internal: bool, cells: M
 
 
 def judge(cells: Mapping[str, Cell], observed: Mapping[str, Observation | None]) -> list[Judgement]:
-    """Each column of ``cells`` against what was observed in that same column."""
+    """Each column of ``cells`` against what was observed in that same column.
+
+    A required cell passes when the value matches and no derived check on the same item
+    failed. A recognition signal the target does not give (contract) is a judgement of its
+    own at level ``contract``: reported beside the verdict, never failing the cell.
+    """
     judgements = []
     for column in (c for c in COLUMNS if c in cells):
         cell, seen = cells[column], observed.get(column)
         if seen is None:
             judgements.append(Judgement(column, cell.value, cell.standing, R.NOT_APPLICABLE, None, NOT_OBSERVABLE))
             continue
+        detail = seen.detail
         if not cell.required:
             status = R.CELL_OBSERVED
+        elif seen.value != cell.value:
+            status = R.FAILED
+        elif seen.derived:
+            status, detail = R.FAILED, "; ".join(seen.derived) + f" — {seen.detail}"
         else:
-            status = R.PASSED if seen.value == cell.value else R.FAILED
-        judgements.append(Judgement(column, cell.value, cell.standing, status, seen.value, seen.detail,
-                                    list(seen.evidence)))
+            status = R.PASSED
+        level = "derived" if status == R.FAILED and seen.value == cell.value and seen.derived else ""
+        judgements.append(Judgement(column, cell.value, cell.standing, status, seen.value, detail,
+                                    list(seen.evidence), level))
+        for difference in seen.contract if cell.required and seen.value == cell.value else ():
+            judgements.append(Judgement(column, "the contract's recognition signals", cell.standing, R.FAILED,
+                                        difference, difference, [], "contract"))
     return judgements

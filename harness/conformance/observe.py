@@ -41,10 +41,12 @@ import secrets
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
-from harness.spec.classify import NOTHING, Classification, Rules, classify
+from harness.spec.classify import NOTHING, Classification, Rules, classify, parts_of
 from harness.drivers.base import Driver, Outgoing
+from harness.errors import ForeignLink
+from harness.target.origins import declared_origins, require_target_origin
 from harness.mailbox.mailpit import MailpitClient, MessageSummary
 
 NO_MPP = "none (external users have no MPP)"
@@ -142,6 +144,8 @@ class Observation:
     evidence: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
     item_id: str = ""
+    contract: list[str] = field(default_factory=list)  # recognition signals the target does not give
+    derived: list[str] = field(default_factory=list)  # derived checks that failed beside the value
 
 
 def _email_evidence(message: Any, classification: Classification) -> dict[str, Any]:
@@ -171,9 +175,12 @@ class _Progress:
 
 
 class Observer:
-    def __init__(self, driver: Driver, mailpit: MailpitClient, rules: Rules, timeout_s: float = 15.0, *,
-                 latency: LatencyTracker | None = None, progress: TextIO | None = sys.stderr):
+    def __init__(self, driver: Driver, mailpit: MailpitClient, rules: Rules, timeout_s: float = 15.0,
+                 control: Callable[[], Any] | None = None, *, latency: LatencyTracker | None = None,
+                 progress: TextIO | None = sys.stderr):
         self.driver, self.mailpit, self.rules, self.timeout_s = driver, mailpit, rules, timeout_s
+        self.control = control  # proves the mail sandbox itself works when a wait runs out
+        self.origins = list(declared_origins(driver.profile))  # where a link into the SM Portal may point
         self.latency = latency if latency is not None else tracker_for(mailpit.api_url)
         self.progress = progress
         self._started: dict[str, tuple[float, float]] = {}  # marker -> (monotonic, wall) first asked about it
@@ -295,11 +302,14 @@ class Observer:
         wait = self.await_mail(address, seen, original_marker)
         message = wait.message
         if message is None:
+            if self.control is not None and (wait.barrier is None or wait.barrier.mail_at is None):
+                self.control()  # HarnessError when the sandbox, not the target, lost the mail
             evidence = [] if wait.barrier is None else [
                 ("email", f"Barrier for {address}'s Mail Box", wait.barrier.evidence(wait.grace_s))]
             return Observation("Mail Box", NOTHING, wait.detail, evidence)
         seen.add(message.id)
-        found = classify(message.subject, message.text, message.html, message.headers, self.rules, original_marker)
+        found = classify(message.subject, message.text, message.html, message.headers, self.rules, original_marker,
+                         parts=parts_of(message.raw) if message.raw else None, origins=self.origins)
         data = _email_evidence(message, found) | {"waited_ms": round(wait.waited_s * 1000, 1)}
         detail = f"Mailpit message {message.id} '{message.subject}': {found.rule}"
         if found.notes:
@@ -308,7 +318,8 @@ class Observer:
         if wait.reordered:
             detail += "; " + wait.detail
             evidence.append(("email", "Target reorders deliveries", wait.barrier.evidence()))
-        return Observation("Mail Box", found.kind, detail, evidence, found.portal_links, message.id)
+        return Observation("Mail Box", found.kind, detail, evidence, found.portal_links, message.id,
+                           found.contract, found.derived)
 
     def prove_nothing(self, address: str, seen: set[str]) -> MailWait:
         """Send a barrier to ``address`` and collect every other new message that arrives before it or
@@ -396,7 +407,8 @@ class Observer:
                 if original_marker and (polls > 1 or now - started < FIRST_BARRIER_S):
                     self.latency.add("mpp", now - started)
                 found = classify(item.get("subject", ""), item.get("text", ""), item.get("html", ""),
-                                 item.get("headers", {}), self.rules, original_marker)
+                                 item.get("headers", {}), self.rules, original_marker, origins=self.origins,
+                                 declared=str(item.get("kind") or ""))
                 links = sorted(set(found.portal_links) | ({item["portal_url"]} if item.get("portal_url") else set()))
                 data = {"item": {k: item.get(k) for k in ("id", "kind", "from", "subject", "received_at",
                                                           "portal_url")},
@@ -407,7 +419,7 @@ class Observer:
                     detail += "; " + self._reordered(f"an MPP item for {address} appeared after the later "
                                                      f"barrier '{barrier.subject}'")
                     evidence.append(("mpp", "Target reorders deliveries", barrier.evidence()))
-                return Observation("MPP", found.kind, detail, evidence, links, str(item.get("id")))
+                return Observation("MPP", found.kind, detail, evidence, links, str(item.get("id")), found.contract)
             if barrier is None:  # at once: the message's Mail Box copy is usually there already
                 barrier = self.send_barrier(address)
             if barrier is not None and barrier.mpp_at is None and barrier.mail_at is None:
@@ -435,24 +447,23 @@ class Observer:
     def sm_portal(self, address: str, links: list[str], original_subject: str,
                   original_marker: str | None) -> Observation:
         evidence: list[tuple[str, str, dict[str, Any]]] = []
-        tried = []
-        for link in links:
-            answer = self.driver.portal_open(link)
-            body = answer.body if isinstance(answer.body, dict) else {}
-            content = f"{body.get('text', '')}\n{body.get('html', '')}"
-            tried.append(f"{link.rsplit('/', 1)[-1][:6]}… → {answer.status}")
-            if answer.status == 200 and (not original_marker or original_marker in content):
-                evidence.append(("http", f"SM Portal message of {address}",
-                                 {"status": 200, "subject": body.get("subject"), "permissions": body.get(
-                                     "permissions"), "expires_at": body.get("expires_at")}))
+        tried: list[str] = []
+        opened = self._open_first(address, links, original_marker, evidence, tried)
+        if opened:
+            return Observation("Message in SM Portal", "Yes", f"the portal link in {address}'s mail opens the message",
+                               evidence, [opened])
+        if "sm-portal-sign-in" in self.driver.capabilities:
+            signed_in = [link for link in self.driver.portal_links_as(address) if link not in links]
+            opened = self._open_first(address, signed_in, original_marker, evidence, tried)
+            if opened:
                 return Observation("Message in SM Portal", "Yes",
-                                   f"the portal link in {address}'s mail opens the message", evidence, [link])
+                                   f"{address} signed in to the SM Portal and opened the message", evidence, [opened])
         listed = None
         if "sm-portal-index" in self.driver.capabilities:
             items = self.driver.portal_index(address)
             listed = any(item.get("subject") == original_subject for item in items)
             evidence.append(("http", f"SM Portal index for {address}", {"items": items[:20]}))
-        if not links:
+        if not tried:
             detail = f"no portal link reached {address}"
         else:
             detail = f"portal links given to {address} do not open the message ({', '.join(tried)})"
@@ -462,7 +473,31 @@ class Observer:
             detail += "; the SM Portal index does not list it"
         return Observation("Message in SM Portal", "No", detail, evidence)
 
-
+    def _open_first(self, address: str, links: list[str], original_marker: str | None,
+                    evidence: list[tuple[str, str, dict[str, Any]]], tried: list[str]) -> str | None:
+        """The first of ``links`` that opens ``address``'s own copy of the message, or None."""
+        for link in links:
+            try:
+                require_target_origin(self.driver.profile, link)  # never requested when it points elsewhere
+            except ForeignLink as exc:
+                tried.append(str(exc))
+                continue
+            answer = self.driver.portal_open(link)
+            body = answer.body if isinstance(answer.body, dict) else {}
+            content = f"{body.get('text', '')}\n{body.get('html', '')}"
+            tried.append(f"{link.rsplit('/', 1)[-1][:6]}… → {answer.status}")
+            opened_for = str(body.get("recipient") or "")
+            if answer.status == 200 and opened_for and opened_for.lower() != address.lower():
+                tried[-1] += f" (another recipient's copy: {opened_for})"
+                evidence.append(("http", f"SM Portal message behind {address}'s link",
+                                 {"status": 200, "recipient": opened_for, "subject": body.get("subject")}))
+                continue
+            if answer.status == 200 and (not original_marker or original_marker in content):
+                evidence.append(("http", f"SM Portal message of {address}",
+                                 {"status": 200, "subject": body.get("subject"), "permissions": body.get(
+                                     "permissions"), "expires_at": body.get("expires_at")}))
+                return link
+        return None
 
 def _arrival_wall(summary: MessageSummary) -> float:
     """When Mailpit received ``summary`` (its own clock, the sandbox's), never later than now."""

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from harness.files import atomic_write_text
+
 SCHEMA = "smlite-results/1"
 
 PASSED, FAILED = "passed", "failed"
@@ -42,6 +44,7 @@ class CellResult:
     status: str = CELL_NOT_RUN  # passed | failed | observed | not_applicable | not_run
     evidence: list[str] = field(default_factory=list)
     detail: str = ""
+    level: str = ""  # source | derived | contract: what the check rests on ("" for observed cells)
 
 
 @dataclass
@@ -74,6 +77,9 @@ class ScenarioResult:
     seed: int | None = None
     worker: str = ""
 
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ScenarioResult":
         data = dict(data)
@@ -82,6 +88,15 @@ class ScenarioResult:
         data["evidence"] = [Evidence(**e) for e in data.get("evidence", [])]
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class MissingScenario:
+    """A selected scenario that never reported, and why where known (worker crashed, interrupted, ...)."""
+
+    id: str
+    name: str
+    reason: str
 
 
 @dataclass
@@ -104,7 +119,13 @@ class RunInfo:
 class RunResults:
     run: RunInfo
     scenarios: list[ScenarioResult] = field(default_factory=list)
+    missing: list[MissingScenario] = field(default_factory=list)
     schema: str = SCHEMA
+
+    @property
+    def complete(self) -> bool:
+        """Every selected scenario reported, and none of them hit a harness error."""
+        return bool(self.scenarios) and not self.missing and not self.counts()[HARNESS_ERROR]
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(STATUSES, 0)
@@ -112,11 +133,17 @@ class RunResults:
             counts[scenario.status] = counts.get(scenario.status, 0) + 1
         return counts
 
+    def contract_differences(self) -> list[CellResult]:
+        """Checks of the contract's own choices (recognition signals) the target does not meet.
+
+        Reported beside the verdict; the verdict rests on source and derived checks only."""
+        return [c for s in self.scenarios for c in s.cells if c.level == "contract" and c.status == FAILED]
+
     def verdict(self) -> str:
         counts = self.counts()
         if counts[FAILED]:
             return "Not conformant"
-        if counts[HARNESS_ERROR] or not self.scenarios:
+        if not self.complete:
             return "Incomplete"
         verdict = "Conformant"
         if counts[NOT_APPLICABLE]:
@@ -125,14 +152,17 @@ class RunResults:
             verdict += f" — only the scenarios matching -k {self.run.selection!r}"
         return verdict
 
+    def contract_line(self) -> str:
+        """e.g. "contract: 2 differences" ("contract: no differences" when there are none)."""
+        found = len(self.contract_differences())
+        return f"contract: {found or 'no'} difference{'' if found == 1 else 's'}"
+
     def exit_code(self) -> int:
-        """0 every required scenario passed; 1 any failed; 2 harness errors."""
+        """0 every required scenario passed; 1 any failed; 2 incomplete (missing scenarios, harness errors)."""
         counts = self.counts()
         if counts[FAILED]:
             return 1
-        if counts[HARNESS_ERROR] or not self.scenarios:
-            return 2
-        return 0
+        return 0 if self.complete else 2
 
     def per_table(self) -> dict[str, dict[str, int]]:
         table_counts: dict[str, dict[str, int]] = {}
@@ -144,18 +174,20 @@ class RunResults:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["summary"] = {"verdict": self.verdict(), "counts": self.counts(),
+                           "contract_differences": len(self.contract_differences()),
                            "per_table": self.per_table(), "exit_code": self.exit_code()}
         return data
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RunResults":
         if data.get("schema") != SCHEMA:
             raise ValueError(f"not an smlite results file (schema {data.get('schema')!r}, want {SCHEMA!r})")
         return cls(run=RunInfo(**data["run"]),
-                   scenarios=[ScenarioResult.from_dict(s) for s in data.get("scenarios", [])])
+                   scenarios=[ScenarioResult.from_dict(s) for s in data.get("scenarios", [])],
+                   missing=[MissingScenario(**m) for m in data.get("missing", [])])
 
     @classmethod
     def load(cls, path: Path) -> "RunResults":

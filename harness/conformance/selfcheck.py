@@ -32,7 +32,7 @@ from jinja2 import Environment, StrictUndefined
 from harness import __version__
 from harness.conformance import results as R
 from harness.errors import UsageError
-from harness.gateway.variants import VARIANTS
+from harness.gateway.variants import ALTERNATIVES, VARIANTS
 from harness.conformance.runner import REPO, RunOptions, run
 
 
@@ -52,7 +52,8 @@ def check_variant(variant: str, reports_dir: Path, workers: int = 1, seed: int |
     code, results, _ = run(RunOptions(variant=variant, reports_dir=reports_dir, quiet=True, report=False,
                                       exitfirst=exitfirst, workers=workers, seed=seed))
     failed = [s.name for s in results.scenarios if s.status == R.FAILED] if results else []
-    return VariantOutcome(variant, VARIANTS.get(variant, "the correct reference gateway"), bool(failed), failed,
+    described = {**VARIANTS, **ALTERNATIVES}.get(variant, "the correct reference gateway")
+    return VariantOutcome(variant, described, bool(failed), failed,
                           results.verdict() if results else "no results", round(time.perf_counter() - started, 2))
 
 
@@ -100,12 +101,20 @@ th{background:#f3f3f3}.caught{color:#0a6b2a;font-weight:600}.missed{color:#a3000
 <td>{{ v.caught_by[0] if v.caught else v.verdict }}</td><td class="num">{{ '%.1f' % v.seconds }}</td>
 </tr>{% endfor %}
 </tbody></table>
+{% if data.alternatives %}<h2>Choices the source allows (must be accepted)</h2>
+<table><thead><tr><th>alternative</th><th>what it does</th><th>result</th><th>verdict</th><th class="num">time (s)</th></tr></thead>
+<tbody>
+{% for a in data.alternatives %}<tr><td><code>{{ a.variant }}</code></td><td>{{ a.description }}</td>
+<td class="{{ 'caught' if a.accepted else 'missed' }}">{{ 'accepted' if a.accepted else 'REJECTED' }}</td>
+<td>{{ a.verdict }}</td><td class="num">{{ '%.1f' % a.seconds }}</td></tr>{% endfor %}
+</tbody></table>{% endif %}
 </body></html>
 """
 
 
 def report_data(baseline: VariantOutcome, outcomes: list[VariantOutcome], run_id: str,
-                started_at: dt.datetime, finished_at: dt.datetime) -> dict[str, Any]:
+                started_at: dt.datetime, finished_at: dt.datetime,
+                alternatives: list[VariantOutcome] | None = None) -> dict[str, Any]:
     caught = sum(o.caught for o in outcomes)
     return {"id": run_id, "harness_version": __version__,
             "started_at": started_at.isoformat(timespec="seconds"),
@@ -114,7 +123,9 @@ def report_data(baseline: VariantOutcome, outcomes: list[VariantOutcome], run_id
             "reference": {"verdict": baseline.verdict, "seconds": baseline.seconds},
             "kill_rate": {"caught": caught, "total": len(outcomes),
                           "percent": round(100 * caught / max(len(outcomes), 1))},
-            "variants": [asdict(o) for o in outcomes]}
+            "variants": [asdict(o) for o in outcomes],
+            "alternatives": [asdict(o) | {"accepted": o.verdict.startswith("Conformant")}
+                             for o in alternatives or []]}
 
 
 def write_report(data: dict[str, Any], reports_dir: Path) -> Path:
@@ -131,6 +142,8 @@ def main(args: Any) -> int:
     if args.list:
         for name, description in VARIANTS.items():
             print(f"{name:<30} {description}")
+        for name, description in ALTERNATIVES.items():
+            print(f"{name:<30} (allowed by the source) {description}")
         return 0
     chosen = args.variant or list(VARIANTS)
     unknown = [v for v in chosen if v not in VARIANTS]
@@ -139,7 +152,15 @@ def main(args: Any) -> int:
     started_at = dt.datetime.now(dt.timezone.utc)
     run_id = started_at.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
     baseline, outcomes = selfcheck(chosen, args.workers)
-    data = report_data(baseline, outcomes, run_id, started_at, dt.datetime.now(dt.timezone.utc))
+    alternatives = []
+    if not args.variant:  # the choices the source allows must pass, reported as contract differences
+        for name in ALTERNATIVES:
+            with tempfile.TemporaryDirectory(prefix="smlite-selfcheck-") as folder:
+                outcome = check_variant(name, Path(folder), args.workers, exitfirst=False)
+            alternatives.append(outcome)
+            print(f"  {'accepted' if outcome.verdict.startswith('Conformant') else 'REJECTED':<8} {name:<30} "
+                  f"{outcome.verdict} ({outcome.seconds:.1f}s)", file=sys.stderr, flush=True)
+    data = report_data(baseline, outcomes, run_id, started_at, dt.datetime.now(dt.timezone.utc), alternatives)
     index = write_report(data, Path(getattr(args, "reports_dir", None) or REPO / "reports"))
     caught = data["kill_rate"]["caught"]
     print(f"\nreference gateway: {baseline.verdict}")
@@ -147,5 +168,9 @@ def main(args: Any) -> int:
         print(f"  {'caught' if outcome.caught else 'MISSED':<7} {outcome.variant:<30} "
               f"{outcome.caught_by[0] if outcome.caught else outcome.verdict}")
     print(f"kill rate: {caught}/{len(outcomes)} = {data['kill_rate']['percent']}%")
+    accepted = [a["accepted"] for a in data["alternatives"]]
+    if accepted:
+        print(f"alternatives accepted: {sum(accepted)}/{len(accepted)}")
     print(f"report: {index}")
-    return 0 if caught == len(outcomes) and baseline.verdict == "Conformant" else 1
+    ok = caught == len(outcomes) and baseline.verdict == "Conformant" and all(accepted)
+    return 0 if ok else 1

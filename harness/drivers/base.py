@@ -20,8 +20,18 @@ from harness.target.profile import TargetProfile
 
 
 @dataclass
+class Attachment:
+    """A file attached to an outgoing message (SMTP submission only: the MPP API has no attachments)."""
+
+    filename: str
+    content: bytes
+    content_type: str = "text/plain"
+
+
+@dataclass
 class Outgoing:
-    """A message a user writes."""
+    """A message a user writes. ``attachments`` and ``names`` (display names by address) are
+    optional additions: a driver that ignores them still sends the message."""
 
     sender: str
     to: list[str]
@@ -30,6 +40,8 @@ class Outgoing:
     cc: list[str] = field(default_factory=list)
     html: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    attachments: list[Attachment] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -113,6 +125,17 @@ class Driver(ABC):
     @abstractmethod
     def portal_print(self, link: str) -> Response:
         """Try to print the message behind ``link``; the source requires a 4xx refusal."""
+
+    def portal_page(self, link: str) -> Response:
+        """Capability sm-portal-page (optional): the SM Portal's page behind ``link`` as a browser gets
+        it: 200 with the HTML in ``text``. The suite checks there too what the attributes allow."""
+        raise NotImplementedError
+
+    def portal_links_as(self, user: str) -> list[str]:
+        """Capability sm-portal-sign-in (optional): sign in to the SM Portal as ``user`` and return a
+        link ``portal_open`` accepts for each message there, newest first. For targets whose
+        recipients reach the SM Portal by signing in rather than through a link in their mail."""
+        raise NotImplementedError
 
     def portal_index(self, recipient: str) -> list[dict[str, Any]]:
         """Capability sm-portal-index: what the SM Portal holds for ``recipient``, dicts with ``subject``."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import smtplib
 import time
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
@@ -19,16 +20,38 @@ import requests
 
 from harness.drivers.base import Driver, Exchange, Outgoing, Response
 from harness.errors import HarnessError, UsageError
-from harness.target.profile import TargetProfile
+from harness.target.origins import require_target_origin
+from harness.target.profile import TargetProfile, key_names, shown
 
-_ALL = frozenset({"smtp-submission", "mpp", "sm-portal", "admin-console", "clock", "sm-portal-index"})
+_ALL = frozenset({"smtp-submission", "mpp", "sm-portal", "admin-console", "clock", "sm-portal-index",
+                  "sm-portal-page"})
 
 
 def _host_port(value: str, what: str) -> tuple[str, int]:
     host, _, port = str(value).rpartition(":")
     if not host or not port.isdigit():
-        raise UsageError("Bad target profile", f"target.{what} must read host:port, got {value!r}")
+        raise UsageError("Bad target profile", f"target.{what} must read host:port, got {shown(value)}")
     return host, int(port)
+
+
+def _drop(client: smtplib.SMTP | None) -> None:
+    """Close the socket without a word (a QUIT's answer could be taken for the interrupted command's)."""
+    if client is not None:
+        try:
+            client.close()
+        except Exception:
+            pass
+
+
+def _quit(client: smtplib.SMTP) -> None:
+    """End a finished exchange politely; its answer changes nothing about the submission's."""
+    try:
+        client.quit()
+    except (OSError, smtplib.SMTPException):
+        _drop(client)
+    except BaseException:
+        _drop(client)
+        raise
 
 
 class ReferenceDriver(Driver):
@@ -47,7 +70,7 @@ class ReferenceDriver(Driver):
         settings = profile.target
         unknown = sorted(set(settings) - set(self.settings_keys))
         if unknown:
-            raise UsageError("Bad target profile", f"[target] has unknown keys {', '.join(unknown)} for the "
+            raise UsageError("Bad target profile", f"[target] has unknown keys {key_names(unknown)} for the "
                              f"reference driver; known: {', '.join(self.settings_keys)}")
         needs_token = sorted({"mpp", "admin-console", "clock", "sm-portal-index"} & set(profile.capabilities))
         wanted = {"http": True, "smtp": "smtp-submission" in profile.capabilities, "admin_token": bool(needs_token)}
@@ -59,11 +82,11 @@ class ReferenceDriver(Driver):
         self.smtp_host, self.smtp_port = _host_port(settings["smtp"], "smtp") if settings.get("smtp") else ("", 0)
         self.base_url = str(settings["http"]).rstrip("/")
         if not self.base_url.startswith(("http://", "https://")):
-            raise UsageError("Bad target profile", f"target.http must be an http(s) URL, got {settings['http']!r}")
+            raise UsageError("Bad target profile", f"target.http must be an http(s) URL, got {shown(settings['http'])}")
         self.admin_token = str(settings.get("admin_token", ""))
         timeout = settings.get("timeout_s", 10)
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise UsageError("Bad target profile", f"target.timeout_s must be a positive number, got {timeout!r}")
+            raise UsageError("Bad target profile", f"target.timeout_s must be a positive number, got {shown(timeout)}")
         self.timeout = float(timeout)
         self.session = requests.Session()
         self._mpp_sessions: dict[str, str] = {}
@@ -88,22 +111,34 @@ class ReferenceDriver(Driver):
         return Response(answer.status_code, body, answer.text)
 
     def _smtp(self, envelope_from: str, recipients: list[str], message: EmailMessage) -> Response:
+        """One submission. Only a reply the server gave to this exchange becomes a Response: an
+        interrupt (Ctrl-C, SystemExit) or any other non-SMTP error mid-exchange drops the connection
+        without QUIT and propagates, so nothing is recorded. (``with smtplib.SMTP()`` would send QUIT on
+        the way out and read the interrupted DATA's pending "250" as QUIT's answer, which smtplib then
+        raises as SMTPResponseException(250): a message never confirmed, recorded as accepted.)"""
         if not self.smtp_host:
             raise UsageError("No SMTP submission endpoint", "the profile's [target] has no 'smtp' (host:port)")
         started = time.perf_counter()
+        client: smtplib.SMTP | None = None
         try:
-            with smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=self.timeout) as client:
-                refused = client.send_message(message, from_addr=envelope_from, to_addrs=recipients)
-                code, text = 250, f"accepted ({len(recipients) - len(refused)} recipients)"
-                if refused:
-                    code, text = 550, f"recipients refused: {refused}"
+            client = smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=self.timeout)
+            refused = client.send_message(message, from_addr=envelope_from, to_addrs=recipients)
+            code, text = 250, f"accepted ({len(recipients) - len(refused)} recipients)"
+            if refused:
+                code, text = 550, f"recipients refused: {refused}"
         except smtplib.SMTPResponseException as exc:
             code, text = exc.smtp_code, exc.smtp_error.decode("utf-8", "replace")
         except smtplib.SMTPRecipientsRefused as exc:
             first = next(iter(exc.recipients.values()))
             code, text = first[0], f"recipients refused: {exc.recipients}"
         except (OSError, smtplib.SMTPException) as exc:
+            _drop(client)
             raise HarnessError("Target SMTP unreachable", f"{self.smtp_host}:{self.smtp_port}", str(exc)) from None
+        except BaseException:
+            _drop(client)  # interrupted: no QUIT, no answer, no evidence
+            raise
+        if client is not None:
+            _quit(client)
         self.record(Exchange("smtp", f"MAIL FROM:<{envelope_from}> RCPT TO:{recipients} "
                              f"Subject: {message['Subject']}", code, text, time.perf_counter() - started))
         return Response(code, {"message_id": message["Message-ID"]}, text)
@@ -112,9 +147,10 @@ class ReferenceDriver(Driver):
     def send(self, application: str, definition: str | None, message: Outgoing) -> Response:
         if application in ("outlook", "mac") or definition is None:
             mail = EmailMessage()
-            mail["From"], mail["To"] = message.sender, ", ".join(message.to)
+            mail["From"] = _named(message.sender, message.names)
+            mail["To"] = [_named(a, message.names) for a in message.to]
             if message.cc:
-                mail["Cc"] = ", ".join(message.cc)
+                mail["Cc"] = [_named(a, message.names) for a in message.cc]
             mail["Subject"] = message.subject
             mail["Message-ID"] = make_msgid(domain=message.sender.rpartition("@")[2] or None)
             if definition is not None:
@@ -125,22 +161,27 @@ class ReferenceDriver(Driver):
             mail.set_content(message.text)
             if message.html:
                 mail.add_alternative(message.html, subtype="html")
+            for attached in message.attachments:
+                maintype, _, subtype = attached.content_type.partition("/")
+                mail.add_attachment(attached.content, maintype=maintype, subtype=subtype or "octet-stream",
+                                    filename=attached.filename)
             return self._smtp(message.sender, message.to + message.cc, mail)
         if application == "mpp":
             body = {"to": message.to, "cc": message.cc, "subject": message.subject, "text": message.text,
                     "html": message.html, "definition": definition, "headers": message.headers}
             return self._http("POST", "/mpp/api/messages", json=body, auth=self._mpp_session(message.sender))
-        raise UsageError("Cannot send", f"application {application!r} does not compose new messages "
+        raise UsageError("Cannot send", f"application {shown(application)} does not compose new messages "
                          "(the SM Portal only replies: use portal_reply)")
 
     # -- SM Portal -------------------------------------------------------------
     @staticmethod
     def _token(link: str) -> str:
-        return link.rstrip("/").rsplit("/", 1)[-1]
+        return urlsplit(link).path.rstrip("/").rsplit("/", 1)[-1]
 
     def _portal_api(self, link: str, suffix: str = "") -> str:
-        parts = urlsplit(link)
-        base = f"{parts.scheme}://{parts.netloc}" if parts.scheme else self.base_url
+        """The API URL behind a portal link, on the origin the profile declares for it (never the
+        link's own host): a link anywhere else raises ForeignLink and nothing is requested."""
+        base = require_target_origin(self.profile, link)
         return f"{base}/sm-portal/api/messages/{self._token(link)}{suffix}"
 
     def portal_open(self, link: str) -> Response:
@@ -149,6 +190,11 @@ class ReferenceDriver(Driver):
     def portal_reply(self, link: str, text: str, reply_all: bool = False) -> Response:
         return self._http("POST", self._portal_api(link, "/reply-all" if reply_all else "/reply"),
                           json={"text": text})
+
+    def portal_page(self, link: str) -> Response:
+        parts = urlsplit(link)
+        base = f"{parts.scheme}://{parts.netloc}" if parts.scheme else self.base_url
+        return self._http("GET", f"{base}/sm-portal/m/{self._token(link)}")
 
     def portal_print(self, link: str) -> Response:
         return self._http("POST", self._portal_api(link, "/print"))
@@ -201,3 +247,11 @@ class ReferenceDriver(Driver):
 
     def close(self) -> None:
         self.session.close()
+
+
+def _named(address: str, names: dict[str, str]) -> Address | str:
+    """``address`` with its display name, when the message gives one."""
+    if address not in names:
+        return address
+    local, _, domain = address.rpartition("@")
+    return Address(display_name=names[address], username=local, domain=domain)

@@ -5,7 +5,8 @@ binding both listeners (port 0 = a free port; the sockets are bound here so
 the real ports are known), running aiosmtpd and uvicorn in one asyncio loop,
 writing ``ready_file`` once both accept connections, logging to stderr, and a
 clean shutdown on SIGTERM/SIGINT (listeners closed, delivery worker stopped,
-database closed).
+database closed). Started by a harness, it also shuts down when that harness
+is gone, however it died (harness/sandbox/lifeline.py: the same SIGTERM).
 """
 
 from __future__ import annotations
@@ -149,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s gateway[%(process)d] %(levelname)s %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)
+    from harness.sandbox import lifeline
+
+    lifeline.watch()  # the harness gone (even SIGKILLed) -> SIGTERM -> the clean shutdown below
     try:
         asyncio.run(_run(cfg))
     except OSError as exc:

@@ -27,9 +27,14 @@ VARIANTS: dict[str, str] = {
     "table2-swapped": "SM Portal replies by external senders: All gives the External outcome and vice versa",
     "notification-with-body": "notifications include the original text body",
     "third-definition": "a third definition 'Internal' is listed",
-    "unknown-definition-accepted": "an unknown definition is accepted and treated as All",
     "office-internal-notification": "outlook/mac to internal recipients gives a notification instead of a banner",
+}
+
+# Choices the source allows but docs/contract.md makes otherwise: the suite must accept them
+# (Conformant), reporting each as a contract difference.
+ALTERNATIVES: dict[str, str] = {
     "no-private-marker": "notifications lack the Sensitivity: Private header",
+    "unknown-definition-accepted": "an unknown definition is accepted and treated as All",
 }
 
 
@@ -42,7 +47,7 @@ def resolve(configured: str, environ: dict[str, str] | None = None) -> str:
     env = os.environ if environ is None else environ
     name = env.get(ENV_VAR, configured)
     name = (name or "").strip()
-    if name and name not in VARIANTS:
-        listing = "\n".join(f"  {k}: {v}" for k, v in VARIANTS.items())
+    if name and name not in VARIANTS and name not in ALTERNATIVES:
+        listing = "\n".join(f"  {k}: {v}" for k, v in {**VARIANTS, **ALTERNATIVES}.items())
         raise UnknownVariant(f"unknown variant {name!r}; known variants:\n{listing}")
     return name

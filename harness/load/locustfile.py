@@ -9,7 +9,7 @@ Locust's master/worker mode (docs/load.md). Configured by environment:
   per user, default 1), ``SMLITE_LOAD_MAX_MESSAGES`` (per process, 10000).
 
 Every process that runs users (a worker, or a standalone run) keeps its own
-run tag, sample and delivery count; when the test stops it checks its sample
+run tag, sample and delivery count; when it quits it checks its sample
 against the source's tables, counts its deliveries in Mailpit, and prints one
 summary line. The master aggregates Locust's own statistics (throughput,
 latency, failures) as usual. The loopback rule of `smlite load` holds here too.
@@ -47,8 +47,11 @@ def _context(environment, **_kwargs) -> None:
         pacing_s=1 / float(env("SMLITE_LOAD_RATE_PER_USER", "1")))
 
 
-@events.test_stop.add_listener
+@events.quitting.add_listener
 def _check(environment, **_kwargs) -> None:
+    # On quitting, not on test_stop: a worker sends its final statistics to the master when told
+    # to quit, and this check (the sample, the deliveries in Mailpit) takes seconds. Run earlier,
+    # it would hold those statistics back until the master had already written its totals.
     context = SecureMessagingUser.context
     if context is None or isinstance(environment.runner, MasterRunner):
         return

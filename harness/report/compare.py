@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.conformance import results as R
+from harness.files import atomic_write_text, ensure_dir
 from harness.spec import source
 from harness.report import view as V
 from harness.report.render import environment
@@ -105,8 +106,6 @@ def render_comparison(a: R.RunResults, b: R.RunResults) -> str:
 
 def write_comparison(a: R.RunResults, b: R.RunResults, out_dir: Path) -> Path:
     """Write ``comparison.html`` into ``out_dir`` (created if needed) and return its path."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "comparison.html"
-    path.write_text(render_comparison(a, b), encoding="utf-8")
+    path = ensure_dir(out_dir) / "comparison.html"
+    atomic_write_text(path, render_comparison(a, b))
     return path

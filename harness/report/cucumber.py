@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.conformance import results as R
+from harness.files import atomic_write_text
 
 _STEP_STATUS = {"passed": "passed", "failed": "failed", "skipped": "skipped"}
 
@@ -78,5 +79,4 @@ def build_cucumber(results: R.RunResults) -> list[dict[str, Any]]:
 
 
 def write_cucumber(results: R.RunResults, path: Path) -> Path:
-    path.write_text(json.dumps(build_cucumber(results), indent=2, ensure_ascii=False), encoding="utf-8")
-    return path
+    return atomic_write_text(path, json.dumps(build_cucumber(results), indent=2, ensure_ascii=False))

@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from harness.conformance import results as R
+from harness.files import atomic_write_bytes
 from harness.report.view import GROUPS
 
 _INVALID_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -104,5 +105,5 @@ def build_junit(results: R.RunResults) -> ET.ElementTree:
 
 
 def write_junit(results: R.RunResults, path: Path) -> Path:
-    build_junit(results).write(path, encoding="utf-8", xml_declaration=True)
-    return path
+    return atomic_write_bytes(path, ET.tostring(build_junit(results).getroot(), encoding="utf-8",
+                                                 xml_declaration=True))

@@ -8,6 +8,7 @@ templates/report.html.j2; what it shows comes from ``view.build``.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import secrets
 import shutil
@@ -17,6 +18,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from harness.conformance import results as R
+from harness.files import atomic_write_text, ensure_dir
 from harness.report import view as V
 from harness.report.cucumber import write_cucumber
 from harness.report.junit import write_junit
@@ -43,14 +45,18 @@ def render_html(results: R.RunResults) -> str:
 
 
 def write_report(results: R.RunResults, out_dir: Path) -> Path:
-    """Write the four report files into ``out_dir`` (created if needed); return index.html's path."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    results.save(out_dir / "results.json")
+    """Write the four report files into ``out_dir`` (created if needed); return index.html's path.
+
+    Each file is replaced atomically (harness/files.py): a reader sees the old
+    file or the new one. A folder that cannot be written, or a full disk, is one
+    ``HarnessError`` line (CLI exit 2).
+    """
+    out_dir = ensure_dir(out_dir)
+    atomic_write_text(out_dir / "results.json", json.dumps(results.to_dict(), indent=2, ensure_ascii=False))
     write_junit(results, out_dir / "junit.xml")
     write_cucumber(results, out_dir / "cucumber.json")
     index = out_dir / "index.html"
-    index.write_text(render_html(results), encoding="utf-8")
+    atomic_write_text(index, render_html(results))
     return index
 
 

@@ -20,9 +20,7 @@ STATUS_LABELS = {
 }
 # Cell statuses, worst first: a source cell shows the worst of its scenarios' cells.
 CELL_SEVERITY = (R.FAILED, R.HARNESS_ERROR, R.CELL_NOT_RUN, R.NOT_APPLICABLE, R.CELL_OBSERVED, R.PASSED)
-GROUPS = (("T1", "Table 1 — " + source.TABLES["T1"].title), ("T2", "Table 2 — " + source.TABLES["T2"].title),
-          ("T3", "Table 3 — " + source.TABLES["T3"].title), ("definitions", "The two definitions"),
-          ("attributes", "The definitions' attributes"), ("other", "Where the source is silent, and other checks"))
+GROUPS = tuple((key, source.TABLE_TITLES[key]) for key in source.TABLE_ORDER)
 VERDICT_CLASSES = (("Not conformant", "fail"), ("Incomplete", "error"), ("Conformant (partial", "partial"),
                    ("Conformant", "pass"))
 

@@ -11,43 +11,34 @@ Owns:
   serve restart and "Mailpit down, then back" scenarios.
 * ``GatewaySettings``: what the sandbox chooses for the gateway's TOML
   (docs/contract.md); anything else goes in ``extra``.
-* the state file ``${XDG_STATE_HOME:-~/.local/state}/smlite/sandbox.json``,
-  written while ``smlite sandbox up`` runs, so ``smlite sandbox status``
-  (another process) can ``read_state()`` and ``probe()`` each URL; tests pass
-  their own ``state_path`` or none, never clobbering a user's sandbox.
-* ``cmd_up`` / ``cmd_status``: the CLI commands (args: ``domains``,
-  ``variant``, ``run_dir``; optional ``mailpit_only``, ``gateway_settings``,
-  a GatewaySettings, and ``on_ready(sandbox)``, called once everything answers).
+* writing the state file (harness/sandbox/state.py) while it runs, when given a
+  ``state_path``; tests pass their own or none, never clobbering a user's sandbox.
 
-The TOML is written by hand (``_toml``): only strings, numbers, booleans and
-lists of those are needed, and the standard library reads TOML but cannot
-write it.
+The commands that print and wait (``smlite sandbox up`` / ``status``) are in
+harness/cli/sandbox.py.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import secrets
 import shutil
-import signal
 import sys
-import tempfile
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from harness.sandbox import procs
-from harness.errors import HarnessError, UsageError
+from harness.sandbox import private, procs
+from harness.errors import HarnessError
 from harness.mailbox.mailpit import MailpitClient
 from harness.sandbox.mailpit import MailpitProcess
+from harness.sandbox.state import read_state
+from harness.target.files import toml_text
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
-GATEWAY_MAIN = PACKAGE_ROOT / "harness" / "gateway" / "__main__.py"
 VARIANT_ENV = "SMLITE_GATEWAY_VARIANT"
 
 
@@ -65,12 +56,6 @@ class GatewaySettings:
         settings = cls(**{k: v for k, v in data.items() if k in own})
         settings.extra.update({k: v for k, v in data.items() if k not in own})
         return settings
-
-
-def state_file_path(env: Mapping[str, str] | None = None) -> Path:
-    env = os.environ if env is None else env
-    base = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".local/state")
-    return Path(base) / "smlite" / "sandbox.json"
 
 
 class Sandbox:
@@ -114,7 +99,7 @@ class Sandbox:
     def start(self) -> "Sandbox":
         started = time.monotonic()
         if self._given_run_dir is None:
-            self._temp_run_dir = Path(tempfile.mkdtemp(prefix="smlite-sandbox-")).resolve()
+            self._temp_run_dir = private.make_private_dir("smlite-sandbox-")
         self.run_dir.mkdir(parents=True, exist_ok=True)
         try:
             self.mailpit = MailpitProcess(self.run_dir, ready_deadline_s=self.ready_deadline_s,
@@ -215,7 +200,7 @@ class Sandbox:
     def _start_gateway(self) -> None:
         config = self.gateway_config()
         config_path = self.run_dir / "gateway.toml"
-        config_path.write_text(_toml(config), encoding="utf-8")
+        private.write_private(config_path, toml_text(config))  # it holds the admin token
         ready_file = Path(config["ready_file"])
         ready_file.unlink(missing_ok=True)
         env = {k: v for k, v in os.environ.items() if k != VARIANT_ENV}
@@ -246,139 +231,9 @@ class Sandbox:
         if self.state_path is None:
             return
         state = {**self.info(), "owner_pid": os.getpid(), "started_at": time.time()}
-        self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.state_path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(state, indent=2))
-        os.replace(temporary, self.state_path)
+        private.write_private(self.state_path, json.dumps(state, indent=2))
 
     def _remove_state(self) -> None:
         state = read_state(self.state_path, include_stale=True) if self.state_path else None
         if state and state.get("owner_pid") == os.getpid():
             self.state_path.unlink(missing_ok=True)
-
-
-def read_state(path: Path | None = None, *, include_stale: bool = False) -> dict[str, Any] | None:
-    """The running sandbox's info() as written by ``smlite sandbox up``, or None
-    (also None when the process that wrote it is gone, unless `include_stale`)."""
-    try:
-        state = json.loads((path or state_file_path()).read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(state, dict) or not (include_stale or _pid_alive(state.get("owner_pid"))):
-        return None
-    return state
-
-
-def probe(state: Mapping[str, Any]) -> list[tuple[str, bool, str]]:
-    """(name, ok, detail) for each service the state names."""
-    checks: list[tuple[str, bool, str]] = []
-
-    def check(name: str, attempt: Any) -> None:
-        try:
-            ok, detail = attempt()
-        except OSError as exc:
-            ok, detail = False, f"no answer: {exc}"
-        checks.append((name, ok, detail))
-
-    def http(url: str, want: int | None = None, **headers: str) -> tuple[bool, str]:
-        status = procs.http_status(url, 2.0, headers)
-        return (status == want if want else status < 500), f"GET {url} -> {status}"
-
-    def smtp(host: str, port: int) -> tuple[bool, str]:
-        greeting = procs.smtp_greeting(host, port, 2.0)
-        return greeting.startswith("220"), f"{host}:{port} said {greeting[:60]!r}"
-
-    check("mailpit_api", lambda: http(f"{state['mailpit_api']}/readyz", 200))
-    check("mailpit_smtp", lambda: smtp(*state["mailpit_smtp"]))
-    if state.get("gateway_http"):
-        basic = base64.b64encode(f"admin:{state['admin_token']}".encode()).decode()
-        check("gateway_http", lambda: http(f"{state['gateway_http']}/healthz", 200))
-        check("gateway_smtp", lambda: smtp(*state["gateway_smtp"]))
-        check("admin_url", lambda: http(state["admin_url"], 200, Authorization=f"Basic {basic}"))
-        check("mpp_url", lambda: http(state["mpp_url"]))
-        check("sm_portal_url", lambda: http(f"{state['sm_portal_url']}/api/messages/status-probe"))
-    return checks
-
-
-def cmd_up(args: Any) -> int:
-    """``smlite sandbox up``: start, print every URL, stay until Ctrl-C/SIGTERM."""
-    state_path = state_file_path()
-    existing = read_state(state_path)
-    if existing:
-        raise UsageError("A sandbox is already running",
-                         f"process {existing['owner_pid']} runs it ({state_path}); stop it first")
-    domains = getattr(args, "domains", None)
-    if isinstance(domains, str):
-        domains = [d.strip() for d in domains.split(",") if d.strip()]
-    settings = getattr(args, "gateway_settings", None) or GatewaySettings()  # --gateway-config
-    if getattr(args, "variant", None):
-        settings.variant = args.variant
-    if domains:
-        settings.internal_domains = list(domains)
-    stop = threading.Event()
-    with Sandbox(getattr(args, "run_dir", None), settings, state_path=state_path,
-                 with_gateway=not getattr(args, "mailpit_only", False)) as sandbox:
-        previous = {sig: signal.signal(sig, lambda *_: stop.set())
-                    for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            print(f"smlite sandbox up in {sandbox.startup_seconds:.2f}s (state: {state_path})")
-            for key, value in sandbox.info().items():
-                shown = f"{value[0]}:{value[1]}" if isinstance(value, tuple) else value
-                print(f"  {key:<16} {shown}")
-            if getattr(args, "on_ready", None):  # e.g. --write-profile
-                args.on_ready(sandbox)
-            print("Ctrl-C to stop", flush=True)
-            while not stop.wait(1.0):
-                for child in sandbox.dead_processes():
-                    print(f"smlite: {child.name} exited ({child.returncode}); log tail:\n"
-                          f"{child.log_tail()}", file=sys.stderr)
-                    return 1
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-    print("sandbox stopped")
-    return 0
-
-
-def cmd_status(args: Any) -> int:
-    """``smlite sandbox status``: 0 if every service answers, else 1."""
-    path = state_file_path()
-    state = read_state(path, include_stale=True)
-    if state is None:
-        print(f"sandbox not running (no state file at {path})")
-        return 1
-    if not _pid_alive(state.get("owner_pid")):
-        print(f"sandbox not running (stale {path}: process {state.get('owner_pid')} is gone)")
-        return 1
-    results = probe(state)
-    for name, ok, detail in results:
-        print(f"{'up  ' if ok else 'DOWN'} {name:<14} {detail}")
-    return 0 if all(ok for _, ok, _ in results) else 1
-
-
-def _pid_alive(pid: Any) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _toml(values: Mapping[str, Any]) -> str:
-    def literal(value: Any) -> str:
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, (int, float)):
-            return repr(value)
-        if isinstance(value, str):
-            # JSON's escapes are TOML's; DEL is the one control character JSON leaves raw
-            return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
-        if isinstance(value, (list, tuple)):
-            return "[" + ", ".join(literal(v) for v in value) + "]"
-        raise TypeError(f"cannot write {type(value).__name__} to TOML")
-
-    return "".join(f"{key} = {literal(value)}\n" for key, value in values.items())

@@ -7,6 +7,20 @@ Owns:
   stdout and stderr appended to a log file; ``ChildProcess.stop`` sends
   SIGTERM to the whole group, then SIGKILL after a deadline, so nothing the
   child started survives it.
+* children die with the harness even when it is SIGKILLed (nothing runs in
+  the harness then): each child gets the Linux parent-death signal SIGTERM
+  (``prctl(PR_SET_PDEATHSIG)`` through ctypes, in ``preexec_fn``, followed by
+  a ``getppid`` re-check for a parent that died before the prctl). The kernel
+  sends it when the parent *thread* that forked the child ends, so
+  ``start_process`` forks from the main thread, and from any other thread
+  hands the fork to one long-lived spawner thread (a short-lived worker
+  thread would otherwise take its children with it). A child that starts
+  grandchildren (the gateway behind a wrapper script) escapes the signal,
+  which does not pass to grandchildren: every child therefore also inherits
+  the read end of a "lifeline" pipe (harness/sandbox/lifeline.py) whose
+  write end only the harness holds; the gateway watches it and stops at EOF.
+  ``tied_to_parent()`` gives the same ``preexec_fn`` for other subprocesses
+  (the suite's pytest). Elsewhere than Linux only the lifeline remains.
 * a registry of live children, stopped (newest first) at interpreter exit.
   Ctrl-C unwinds ``with`` blocks and then runs the registry; SIGTERM (and
   SIGHUP), whose default action would kill Python without running either, is
@@ -25,7 +39,11 @@ the gateway for the CLI as well as for tests.
 from __future__ import annotations
 
 import atexit
+import ctypes
+import ctypes.util
 import os
+import queue
+import sys
 import re
 import signal
 import socket
@@ -40,6 +58,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from harness.errors import HarnessError
+from harness.sandbox import lifeline
 
 T = TypeVar("T")
 _ERROR_LINE = re.compile(r"error|fatal|traceback|exception", re.I)
@@ -142,20 +161,92 @@ def start_process(
     """Start `argv` in a new session with output appended to `log_path`."""
     _install_exit_hooks()
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    child_env = dict(os.environ if env is None else env)
+    fd = lifeline.child_fd()
+    child_env[lifeline.ENV] = str(fd)
     with open(log_path, "ab") as log:
-        popen = subprocess.Popen(
+        popen = _fork_from_long_lived_thread(lambda: subprocess.Popen(
             list(argv),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=dict(env) if env is not None else None,
+            env=child_env,
             cwd=cwd,
             start_new_session=True,
-        )
+            pass_fds=(fd,),
+            **tied_to_parent(),
+        ))
     child = ChildProcess(name=name, argv=list(argv), log_path=log_path, popen=popen)
     with _live_lock:
         _live[child.pid] = child
     return child
+
+
+# -- dying with the parent ------------------------------------------------------------
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+_prctl = None
+if sys.platform.startswith("linux"):
+    try:  # resolved here, never in the forked child
+        _prctl = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).prctl
+        _prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+        _prctl.restype = ctypes.c_int
+    except (OSError, AttributeError):
+        _prctl = None
+
+
+def tied_to_parent(sig: int = signal.SIGTERM) -> dict[str, Any]:
+    """``Popen`` keyword arguments making the child receive `sig` when this process dies.
+
+    ``subprocess.run(command, **procs.tied_to_parent())``. Call it (and Popen)
+    from the main thread or a thread that lives as long as the child should:
+    the kernel signals the child when the forking *thread* ends. Empty where
+    prctl is unavailable (not Linux).
+    """
+    if _prctl is None:
+        return {}
+    parent = os.getpid()
+    prctl = _prctl
+
+    def die_with_parent() -> None:  # runs in the child between fork and exec: no imports, no allocation-heavy work
+        if prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0) != 0:
+            os._exit(127)
+        if os.getppid() != parent:  # the parent died before the prctl took effect
+            os.kill(os.getpid(), sig)
+            os._exit(128 + sig)
+
+    return {"preexec_fn": die_with_parent}
+
+
+_spawn_requests: "queue.SimpleQueue[tuple[Callable[[], Any], queue.SimpleQueue]]" = queue.SimpleQueue()
+_spawner: threading.Thread | None = None
+_spawner_lock = threading.Lock()
+
+
+def _fork_from_long_lived_thread(fork: Callable[[], T]) -> T:
+    """Run `fork` in the main thread if we are on it, else in the process-long spawner thread."""
+    global _spawner
+    if threading.current_thread() is threading.main_thread():
+        return fork()
+    with _spawner_lock:
+        if _spawner is None:
+            _spawner = threading.Thread(target=_spawn_loop, name="smlite-spawner", daemon=True)
+            _spawner.start()
+    answer: queue.SimpleQueue = queue.SimpleQueue()
+    _spawn_requests.put((fork, answer))
+    ok, value = answer.get()
+    if not ok:
+        raise value
+    return value
+
+
+def _spawn_loop() -> None:
+    while True:
+        fork, answer = _spawn_requests.get()
+        try:
+            answer.put((True, fork()))
+        except BaseException as exc:  # handed back to the caller's thread
+            answer.put((False, exc))
 
 
 def live_children() -> list[ChildProcess]:

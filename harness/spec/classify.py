@@ -1,34 +1,47 @@
 """Classification of what a recipient got: Notification, Email with banner, plain, nothing.
 
-The rules are data a target sets in its profile (banner text, notification
-subject and portal-link patterns, private marker); the reference gateway's
-rules are the default. Every classification keeps the rule that matched, as
-evidence for the report.
+What the source's words decide, and nothing more:
 
-A message is a *Notification* only when all three notification rules hold
-(subject, portal link, private marker) and it does not carry the original
-body. It is an *Email with banner* when the banner text opens its text part
-(or, failing a text part, its HTML part). A message matching both is
-``ambiguous``, which no expected value accepts.
+* **Notification** — "a notification that the message is ready in the SM Portal": a
+  pointer to the SM Portal (a link) and none of the original content, in any part
+  (text, HTML, attachments).
+* **Email with banner** — the email itself, with the banner: the original content
+  kept, and the banner opening *every* text/plain and text/html body part.
+
+Everything else a target may choose is a *recognition signal* the profile can set
+(the reference gateway's are the defaults): the notification subject pattern, the
+private-marker header, the portal-link pattern. Their absence is reported as a
+``contract`` difference, never as a different kind. Checks that follow from the
+source but are not the kind itself (a secure copy that still asks for a read receipt,
+while Send Read Receipt = No) are reported as ``derived`` failures.
+
+Every classification keeps the rule that matched, as evidence for the report.
 """
 
 from __future__ import annotations
 
+import email
+import email.policy
 import html as html_lib
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
+
+from harness.target.origins import origin_of
 
 NOTIFICATION, BANNER, PLAIN, NOTHING, AMBIGUOUS = (
     "Notification", "Email with banner", "plain email", "nothing", "ambiguous")
+PARTIAL_BANNER = "Email with banner in some parts only"
+RECEIPT_HEADERS = ("Disposition-Notification-To", "Return-Receipt-To")
+_URL = re.compile(r"https?://[^\s\"'<>]+")
 
 
 @dataclass(frozen=True)
 class Rules:
     banner_text: str = "This message was sent securely using Secure Messaging."
-    notification_subject: str = r"^Secure message from "
-    portal_link: str = r"https?://[^\s\"'<>]+/sm-portal/m/[A-Za-z0-9_-]{22,}"
-    private_marker: str = "Sensitivity: Private"
+    notification_subject: str = r"^Secure message from "  # "" = no subject signal
+    portal_link: str = r"https?://[^\s\"'<>]+/sm-portal/m/[A-Za-z0-9_-]{22,}"  # "" = any link to the target
+    private_marker: str = "Sensitivity: Private"  # "" = no marker signal
     banner_window: int = 400  # how far from the top the banner may start (characters)
 
     @classmethod
@@ -43,9 +56,24 @@ class Rules:
                 re.compile(getattr(rules, key))
             except re.error as exc:
                 raise ValueError(f"classification.{key} is not a valid regular expression: {exc}") from None
-        if ":" not in rules.private_marker:
+        if rules.private_marker and ":" not in rules.private_marker:
             raise ValueError("classification.private_marker must read 'Header: value'")
+        if not rules.banner_text.strip():
+            raise ValueError("classification.banner_text cannot be empty: it is how a banner is recognised")
         return rules
+
+
+@dataclass(frozen=True)
+class Part:
+    """One leaf of a MIME message: its type, whether it is an attachment, its decoded text."""
+
+    content_type: str
+    content: str
+    attachment: bool = False
+
+    @property
+    def body(self) -> bool:
+        return not self.attachment and self.content_type in ("text/plain", "text/html")
 
 
 @dataclass
@@ -55,6 +83,26 @@ class Classification:
     portal_links: list[str] = field(default_factory=list)
     excerpt: str = ""
     notes: list[str] = field(default_factory=list)
+    contract: list[str] = field(default_factory=list)  # recognition signals the target does not give
+    derived: list[str] = field(default_factory=list)  # derived checks that failed beside the kind
+
+
+def parts_of(raw: bytes) -> list[Part]:
+    """Every leaf part of a raw message, decoded (binary attachments as an empty text)."""
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    parts = []
+    for leaf in message.walk():
+        if leaf.is_multipart():
+            continue
+        content_type = leaf.get_content_type()
+        try:
+            content = leaf.get_content() if leaf.get_content_maintype() == "text" else ""
+        except (LookupError, ValueError, AssertionError):
+            content = leaf.get_payload(decode=True).decode("utf-8", "replace") if leaf.get_payload() else ""
+        if isinstance(content, bytes):
+            content = content.decode("utf-8", "replace")
+        parts.append(Part(content_type, content, leaf.get_content_disposition() == "attachment"))
+    return parts
 
 
 def _normalise(text: str) -> str:
@@ -64,6 +112,10 @@ def _normalise(text: str) -> str:
 def _html_to_text(markup: str) -> str:
     without_tags = re.sub(r"(?is)<(script|style|head)\b.*?</\1>", " ", markup)
     return html_lib.unescape(re.sub(r"<[^>]+>", " ", without_tags))
+
+
+def _readable(part: Part) -> str:
+    return _html_to_text(part.content) if part.content_type == "text/html" else part.content
 
 
 def _header_values(headers: Mapping[str, Any], name: str) -> list[str]:
@@ -84,30 +136,77 @@ def banner_at_top(body: str, rules: Rules) -> bool:
     return 0 <= position <= rules.banner_window
 
 
+def _links(parts: list[Part], rules: Rules, origins: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(links to the SM Portal, contract notes): the profile's pattern, else any link to the target."""
+    texts = [html_lib.unescape(p.content) if p.content_type == "text/html" else p.content for p in parts if p.body]
+    found = sorted({u.rstrip(".,;)") for t in texts for u in _URL.findall(t)})
+    wanted = {origin_of(o) for o in origins} - {None}
+    matching = sorted({m for t in texts for m in re.findall(rules.portal_link, t)}) if rules.portal_link else []
+    to_target = [u for u in found if origin_of(u) in wanted]
+    if matching:
+        return matching, []
+    if to_target:
+        note = (f"portal link does not match the profile's pattern /{rules.portal_link}/"
+                if rules.portal_link else "")
+        return to_target, [note] if note else []
+    return [], []
+
+
 def classify(subject: str, text: str, html: str, headers: Mapping[str, Any], rules: Rules,
-             original_marker: str | None = None) -> Classification:
-    """Classify one delivered item (a Mailpit message or an MPP view item)."""
+             original_marker: str | None = None, *, parts: list[Part] | None = None,
+             origins: Iterable[str] = (), declared: str = "") -> Classification:
+    """Classify one delivered item (a delivered email, or an MPP view item).
+
+    ``parts``: the message's leaves (``parts_of(raw)``); without them, ``text`` and ``html``.
+    ``original_marker``: a token only the original content carries. ``origins``: where the
+    target serves the SM Portal. ``declared``: the kind an MPP item says it is, trusted only
+    where its content agrees.
+    """
     text, html = text or "", html or ""
-    links = sorted(set(re.findall(rules.portal_link, text + "\n" + html)))
-    subject_ok = re.search(rules.notification_subject, subject or "") is not None
-    private = has_private_marker(headers, rules)
-    body_for_banner = text if text.strip() else _html_to_text(html)
-    banner = banner_at_top(body_for_banner, rules)
-    carries_original = bool(original_marker) and original_marker in (text + html)
+    if parts is None:
+        parts = [p for p in (Part("text/plain", text), Part("text/html", html)) if p.content.strip()]
+    body = [p for p in parts if p.body and p.content.strip()]
+    links, contract = _links(parts, rules, origins)
+    everything = "\n".join(p.content for p in parts) + "\n" + "\n".join(_readable(p) for p in parts)
+    carries_original = bool(original_marker) and original_marker in everything
+    with_banner = [p for p in body if banner_at_top(_readable(p), rules)]
+    banner_all = bool(body) and len(with_banner) == len(body)
+    excerpt = _normalise(_readable(body[0]) if body else "")[:300]
     notes: list[str] = []
-    notification = subject_ok and bool(links) and private and not carries_original
-    if subject_ok and links and not private:
-        notes.append(f"looks like a notification but lacks the private marker '{rules.private_marker}'")
-    if subject_ok and links and carries_original:
-        notes.append("looks like a notification but carries the original message body")
-    excerpt = _normalise(body_for_banner)[:300]
-    if notification and banner:
-        return Classification(AMBIGUOUS, "both the notification and the banner rules match", links, excerpt, notes)
+    derived = [f"the delivered copy still asks for a read receipt ({name})"
+               for name in RECEIPT_HEADERS if _header_values(headers, name)]
+
+    if original_marker:
+        notification = bool(links) and not carries_original
+        if links and carries_original:
+            notes.append("has a portal link but carries the original content")
+    else:  # nothing to tell the original by: a link is all a notification shows
+        notification = bool(links)
+    if declared == "notification" and not carries_original and not links and original_marker:
+        notes.append("the MPP item says it is a notification but gives no way into the SM Portal")
+    if declared == "email_with_banner" and carries_original and not banner_all:
+        banner_all, notes = True, notes + ["the MPP item says it is the email with banner"]
+
     if notification:
-        rule = (f"notification: subject matches /{rules.notification_subject}/, portal link "
-                f"/{rules.portal_link}/ present, header '{rules.private_marker}', original body absent")
-        return Classification(NOTIFICATION, rule, links, excerpt, notes)
-    if banner:
-        part = "text/plain" if text.strip() else "text/html"
-        return Classification(BANNER, f"banner: {part} opens with '{rules.banner_text}'", links, excerpt, notes)
-    return Classification(PLAIN, "neither the notification nor the banner rules match", links, excerpt, notes)
+        if rules.notification_subject and not re.search(rules.notification_subject, subject or ""):
+            contract.append(f"notification subject does not match /{rules.notification_subject}/")
+        if rules.private_marker and not has_private_marker(headers, rules):
+            contract.append(f"notification lacks the private marker '{rules.private_marker}'")
+        if not original_marker and banner_all:
+            return Classification(AMBIGUOUS, "both the notification and the banner rules match", links, excerpt,
+                                  notes, contract, derived)
+        return Classification(NOTIFICATION, "notification: a link to the SM Portal, none of the original content "
+                              f"in {len(parts)} part(s)", links, excerpt, notes, contract, derived)
+    if banner_all and (carries_original or not original_marker):
+        kinds = "/".join(sorted({p.content_type for p in body}))
+        return Classification(BANNER, f"banner: every body part ({kinds}) opens with '{rules.banner_text}'",
+                              links, excerpt, notes, contract, derived)
+    if with_banner and carries_original:
+        missing = sorted({p.content_type for p in body} - {p.content_type for p in with_banner})
+        return Classification(PARTIAL_BANNER, f"the banner opens {len(with_banner)} of {len(body)} body parts; "
+                              f"not the {', '.join(missing) or 'other'} part", links, excerpt, notes, contract,
+                              derived)
+    if banner_all and not carries_original:
+        notes.append("has the banner but not the original content")
+    return Classification(PLAIN, "neither the notification nor the banner rules match", links, excerpt, notes,
+                          contract, derived)

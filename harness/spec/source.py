@@ -16,7 +16,7 @@ compared by tests, so a mistake in one is not silently copied into the other.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from harness import SOURCE_DOCUMENT_ID
 
@@ -251,6 +251,29 @@ def row(ref: str) -> SourceRow:
         if candidate.ref == ref:
             return candidate
     raise KeyError(ref)
+
+
+# The order of the run's groups everywhere (terminal summary, report, junit): the page's own order.
+TABLE_ORDER = ("definitions", "T1", "T2", "T3", "attributes", "other")
+TABLE_TITLES = {"definitions": "The two definitions", **{k: f"Table {k[1]} — {t.title}" for k, t in TABLES.items()},
+                "attributes": "The definitions' attributes", "other": "Where the source is silent, and other checks"}
+
+
+def table_sort_key(table: str) -> int:
+    return TABLE_ORDER.index(table) if table in TABLE_ORDER else len(TABLE_ORDER)
+
+
+def defects_of(refs: Iterable[str]) -> list[str]:
+    """The source defects that touch any of ``refs`` (row refs, or "definitions")."""
+    refs = set(refs)
+    found = {d.key for d in DEFECTS if refs & set(d.touches)}
+    found |= {key for r in rows() if r.ref in refs for key in r.defects}
+    return sorted(found)
+
+
+def interpretation_of(refs: Iterable[str]) -> str:
+    """How the suite reads the source rows ``refs`` where the page is ambiguous ("" when it is not)."""
+    return " ".join(dict.fromkeys(r.interpretation for r in rows() if r.ref in set(refs) and r.interpretation))
 
 
 def cases() -> Iterator[Case]:

@@ -22,9 +22,13 @@ import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 from harness.spec.classify import Rules
 from harness.errors import UsageError
+from harness.files import atomic_write_text
+from harness.target.files import toml_text
+from harness.target.origins import origin_of
 
 CAPABILITIES: dict[str, str] = {
     "smtp-submission": "send from Mimecast for Outlook and Mimecast for Mac (SMTP submission)",
@@ -33,7 +37,14 @@ CAPABILITIES: dict[str, str] = {
     "admin-console": "list definitions and try to change them in the Administration Console",
     "clock": "move the target's clock forward",
     "sm-portal-index": "list what the SM Portal holds for a recipient (test support)",
+    "sm-portal-page": "open the SM Portal's page of a message, as a person sees it (HTML)",
+    "sm-portal-sign-in": "open the SM Portal as a signed-in user, where recipients reach it without a link in their mail",
 }
+# A profile without `capabilities` declares these: the six of the first contract. Capabilities
+# added since are opt-in, so a profile and driver written against the first contract keep working.
+DEFAULT_CAPABILITIES = ("smtp-submission", "mpp", "sm-portal", "admin-console", "clock", "sm-portal-index")
+# Capabilities the reference gateway does not have (its recipients reach the SM Portal by links).
+OPTIONAL_EXTRAS = ("sm-portal-sign-in",)
 # What the source itself requires a target to do: --certify refuses to start without these.
 REQUIRED_BY_SOURCE = ("smtp-submission", "mpp", "sm-portal", "admin-console")
 MAILPIT_KEYS = {"api": "the sandbox Mailpit's API URL (the suite reads delivered mail there)",
@@ -51,11 +62,12 @@ class TargetProfile:
     driver: str = "reference"
     internal_domains: list[str] = field(default_factory=lambda: ["corp.example"])
     external_domains: list[str] = field(default_factory=lambda: ["example.net", "example.org"])
-    capabilities: list[str] = field(default_factory=lambda: list(CAPABILITIES))
+    capabilities: list[str] = field(default_factory=lambda: list(DEFAULT_CAPABILITIES))
     target: dict[str, Any] = field(default_factory=dict)  # driver settings: smtp, http, admin_token...
     mailpit: dict[str, Any] = field(default_factory=dict)  # api, smtp
     classification: Rules = field(default_factory=Rules)
     delivery_timeout_s: float = 15.0
+    portal_origins: list[str] = field(default_factory=list)  # optional: more origins serving the SM Portal
     source_path: str = ""
 
     def has(self, capability: str) -> bool:
@@ -73,22 +85,40 @@ class TargetProfile:
         return data
 
     def save_json(self, path: Path) -> Path:
-        path.write_text(json.dumps(self.to_dict(), indent=2), encoding="utf-8")
-        return path
+        """Write the profile, secrets and all, readable by its owner only (0600, atomically)."""
+        return atomic_write_text(path, json.dumps(self.to_dict(), indent=2), mode=0o600)
 
 
 def _secret(key: str) -> bool:
     return any(word in key.lower() for word in ("token", "password", "secret", "key"))
 
 
+def shown(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` for an error message, cut to `limit` characters: "'aaaa… (10485760 chars)"."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} chars)"
+
+
+def key_names(keys: Any, most: int = 8) -> str:
+    """Key names for an error message: sorted, each cut, at most `most` of them."""
+    names = sorted(str(k) for k in keys)
+    shown = ", ".join(n if len(n) <= 40 else f"{n[:40]}… ({len(n)} chars)" for n in names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
 def _bad(where: str, text: str) -> UsageError:
-    return UsageError("Bad target profile", f"{where}: {text} (see docs/vendors.md, 'The profile')")
+    return UsageError("Bad target profile", f"{_cut(where)}: {_cut(text, 400)} (see docs/vendors.md, 'The profile')")
+
+
+def _cut(text: str, limit: int = 160) -> str:
+    """A path or message cut for one line of stderr."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} chars)"
 
 
 def _string_list(data: dict[str, Any], key: str, where: str) -> list[str]:
     value = data[key]
     if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-        raise _bad(where, f"'{key}' must be a list of strings, got {value!r}")
+        raise _bad(where, f"'{key}' must be a list of strings, got {shown(value)}")
     if not value:
         raise _bad(where, f"'{key}' must not be empty")
     return value
@@ -98,7 +128,7 @@ def _domains(data: dict[str, Any], key: str, where: str) -> list[str]:
     domains = [d.strip().lower() for d in _string_list(data, key, where)]
     for domain in domains:
         if not _DOMAIN.match(domain):
-            raise _bad(where, f"'{key}': {domain!r} is not a domain name (like corp.example)")
+            raise _bad(where, f"'{key}': {shown(domain)} is not a domain name (like corp.example)")
     return list(dict.fromkeys(domains))
 
 
@@ -108,16 +138,16 @@ def _classification(value: Any, where: str) -> Rules:
     if isinstance(value, Rules):
         return value
     if not isinstance(value, dict):
-        raise _bad(where, f"[classification] must be a table, got {value!r}")
+        raise _bad(where, f"[classification] must be a table, got {shown(value)}")
     known = {f.name: f for f in fields(Rules)}
     unknown = sorted(set(value) - set(known))
     if unknown:
-        raise _bad(where, f"[classification] has unknown keys {', '.join(unknown)}; known: {', '.join(known)}")
+        raise _bad(where, f"[classification] has unknown keys {key_names(unknown)}; known: {', '.join(known)}")
     for key, given in value.items():
         want = int if key == "banner_window" else str
         if not isinstance(given, want) or isinstance(given, bool):
             raise _bad(where, f"classification.{key} must be {'an integer' if want is int else 'a string'}, "
-                       f"got {given!r}")
+                       f"got {shown(given)}")
         if want is str and not given.strip():
             raise _bad(where, f"classification.{key} must not be empty")
     if value.get("banner_window", 1) < 1:
@@ -130,18 +160,29 @@ def _classification(value: Any, where: str) -> Rules:
 
 def _mailpit(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise _bad(where, f"[mailpit] must be a table, got {value!r}")
+        raise _bad(where, f"[mailpit] must be a table, got {shown(value)}")
     unknown = sorted(set(value) - set(MAILPIT_KEYS))
     if unknown:
-        raise _bad(where, f"[mailpit] has unknown keys {', '.join(unknown)}; known: {', '.join(MAILPIT_KEYS)}")
+        raise _bad(where, f"[mailpit] has unknown keys {key_names(unknown)}; known: {', '.join(MAILPIT_KEYS)}")
     if "api" not in value:
         raise _bad(where, "[mailpit] needs 'api', the sandbox Mailpit's API URL (printed by `smlite sandbox up`)")
     if not (isinstance(value["api"], str) and re.match(r"^https?://[^\s/]+", value["api"])):
-        raise _bad(where, f"mailpit.api must be an http(s) URL, got {value['api']!r}")
+        raise _bad(where, f"mailpit.api must be an http(s) URL, got {shown(value['api'])}")
     smtp = value.get("smtp")
     if smtp is not None and not (isinstance(smtp, str) and re.match(r"^[^\s:]+:\d+$", smtp)):
-        raise _bad(where, f"mailpit.smtp must read host:port, got {smtp!r}")
+        raise _bad(where, f"mailpit.smtp must read host:port, got {shown(smtp)}")
     return dict(value)
+
+
+def _portal_origins(value: Any, where: str) -> list[str]:
+    """Origins (``scheme://host[:port]``) besides ``[target] http`` whose portal links may be followed."""
+    if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise _bad(where, f"'portal_origins' must be a list of strings, got {shown(value)}")
+    for origin in value:
+        parts = urlsplit(origin) if origin_of(origin) else None
+        if parts is None or parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc:
+            raise _bad(where, f"'portal_origins': {shown(origin)} is not an origin like https://portal.example:8443")
+    return list(dict.fromkeys(v.rstrip("/") for v in value))
 
 
 def from_dict(data: dict[str, Any], where: str = "profile", *, internal: bool = False) -> TargetProfile:
@@ -150,13 +191,13 @@ def from_dict(data: dict[str, Any], where: str = "profile", *, internal: bool = 
     settable = set(TargetProfile.__dataclass_fields__) - (set() if internal else _INTERNAL_KEYS)
     unknown = set(data) - settable
     if unknown:
-        raise _bad(where, f"unknown keys {', '.join(sorted(unknown))}; known: "
+        raise _bad(where, f"unknown keys {key_names(unknown)}; known: "
                    f"{', '.join(sorted(settable - _INTERNAL_KEYS))}")
     if not isinstance(data.get("name"), str) or not data["name"].strip():
-        raise _bad(where, f"'name' (the target's name, a string) is required, got {data.get('name')!r}")
+        raise _bad(where, f"'name' (the target's name, a string) is required, got {shown(data.get('name'))}")
     for key in ("version", "driver"):
         if key in data and not isinstance(data[key], str):
-            raise _bad(where, f"'{key}' must be a string, got {data[key]!r}")
+            raise _bad(where, f"'{key}' must be a string, got {shown(data[key])}")
     if not data.get("driver", "reference").strip():
         raise _bad(where, "'driver' must not be empty (reference, an entry point name, or module:Class)")
     for key in ("internal_domains", "external_domains"):
@@ -171,38 +212,131 @@ def from_dict(data: dict[str, Any], where: str = "profile", *, internal: bool = 
             raise _bad(where, "'capabilities' must not be empty; known: " + ", ".join(CAPABILITIES))
         for capability in _string_list(data, "capabilities", where):
             if capability not in CAPABILITIES:
-                raise _bad(where, f"unknown capability {capability!r}; known: {', '.join(CAPABILITIES)}")
+                raise _bad(where, f"unknown capability {shown(capability)}; known: {', '.join(CAPABILITIES)}")
         data["capabilities"] = list(dict.fromkeys(data["capabilities"]))
     if "target" in data and not isinstance(data["target"], dict):
-        raise _bad(where, f"[target] must be a table (the driver's settings), got {data['target']!r}")
+        raise _bad(where, f"[target] must be a table (the driver's settings), got {shown(data['target'])}")
     data["mailpit"] = _mailpit(data.get("mailpit"), where) if "mailpit" in data else {}
     if not data["mailpit"]:
         raise _bad(where, "[mailpit] with 'api' is required: the suite reads delivered mail from the sandbox "
                    "Mailpit (`smlite sandbox up` prints its URLs)")
     timeout = data.get("delivery_timeout_s", 15.0)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 600:
-        raise _bad(where, f"'delivery_timeout_s' must be a number of seconds between 0 and 600, got {timeout!r}")
+        raise _bad(where, f"'delivery_timeout_s' must be a number of seconds between 0 and 600, got {shown(timeout)}")
     data["delivery_timeout_s"] = float(timeout)
+    if "portal_origins" in data:
+        data["portal_origins"] = _portal_origins(data["portal_origins"], where)
     data["classification"] = _classification(data.get("classification"), where)
     return TargetProfile(**data)
 
 
+MAX_PROFILE_BYTES = 1 << 20  # a real profile is under 4 KiB
+MAX_PROFILE_DEPTH = 32  # tables and arrays in tables; a real profile nests 3 deep
+
+
 def load(path: str | Path) -> TargetProfile:
+    """Read and validate a profile file. Everything wrong is one ``UsageError`` line (exit 2): a file over
+    1 MiB is refused unread, nesting deeper than 32 before the parser sees it (tomllib and json recurse
+    once per level and would raise RecursionError), and values echoed in messages are cut to 80 chars."""
     path = Path(path)
+    where = _cut(str(path))
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_PROFILE_BYTES + 1)
     except OSError as exc:
-        raise UsageError("Cannot read target profile", f"{path}: {exc.strerror}") from None
+        raise UsageError("Cannot read target profile", f"{where}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_PROFILE_BYTES:
+        raise UsageError("Target profile too large", f"{where}: more than {MAX_PROFILE_BYTES // 1024} KiB "
+                         "(a profile is a few hundred bytes of settings)")
     internal = path.suffix == ".json"
     try:
-        data = json.loads(raw) if internal else tomllib.loads(raw.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise UsageError("Target profile is not valid TOML/JSON", f"{path}: {exc}") from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError("Target profile is not valid TOML/JSON", f"{where}: not UTF-8 ({exc.reason} "
+                         f"at byte {exc.start})") from None
+    depth = bracket_depth(text, toml=not internal, stop_at=MAX_PROFILE_DEPTH + 1)
+    if depth > MAX_PROFILE_DEPTH:
+        raise _too_deep(where)
+    try:
+        data = json.loads(text) if internal else tomllib.loads(text)
+    except RecursionError:
+        raise _too_deep(where) from None
+    except ValueError as exc:
+        raise UsageError("Target profile is not valid TOML/JSON", f"{where}: {_cut(str(exc), 200)}") from None
     if not isinstance(data, dict):
-        raise _bad(str(path), "the file must hold a table of settings")
-    profile = from_dict(data, str(path), internal=internal)
+        raise _bad(where, "the file must hold a table of settings")
+    if value_depth(data, MAX_PROFILE_DEPTH + 1) > MAX_PROFILE_DEPTH:  # dotted keys nest without brackets
+        raise _too_deep(where)
+    try:
+        profile = from_dict(data, str(path), internal=internal)
+    except RecursionError:
+        raise _too_deep(where) from None
     profile.source_path = profile.source_path or str(path.resolve())
     return profile
+
+
+def _too_deep(where: str) -> UsageError:
+    return UsageError("Target profile nested too deeply", f"{where}: more than {MAX_PROFILE_DEPTH} levels of "
+                      "tables and arrays (a profile needs 3)")
+
+
+def bracket_depth(text: str, *, toml: bool, stop_at: int | None = None) -> int:
+    """The deepest nesting of ``[``/``{`` in TOML or JSON text, outside strings and (TOML) comments.
+
+    A scan in one loop, no recursion, so it can run before a parser that recurses per level;
+    it stops early once ``stop_at`` is reached. TOML's triple-quoted strings and literal
+    ('...') strings are skipped whole; a quote inside a string escaped with a backslash too.
+    """
+    depth = deepest = 0
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if stop_at is not None and deepest >= stop_at:
+                    return deepest
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        elif char == "#" and toml:
+            newline = text.find("\n", i)
+            i = n if newline < 0 else newline
+            continue
+        elif char == '"' or (char == "'" and toml):
+            triple = toml and text.startswith(char * 3, i)
+            closing = char * 3 if triple else char
+            j = i + len(closing)
+            while j < n:
+                if char == '"' and text[j] == "\\":
+                    j += 2
+                    continue
+                if text.startswith(closing, j):
+                    break
+                if not triple and text[j] == "\n":
+                    break  # an unterminated one-line string: the parser will say so
+                j += 1
+            if triple:  # a triple-quoted string may end with up to two more quotes
+                while j + 3 < n and text[j + 3] == char:
+                    j += 1
+            i = j + len(closing)
+            continue
+        i += 1
+    return deepest
+
+
+def value_depth(value: Any, stop_at: int | None = None) -> int:
+    """How deep dicts and lists nest in a parsed value (iteratively; stops early at ``stop_at``)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            depth += 1
+            deepest = max(deepest, depth)
+            if stop_at is not None and deepest >= stop_at:
+                return deepest
+            stack.extend((child, depth) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 # -- the profile of a reference sandbox -------------------------------------------
@@ -218,7 +352,7 @@ def subject_pattern(template: str) -> str:
     try:
         parts = list(string.Formatter().parse(template))
     except ValueError as exc:
-        raise UsageError("Bad gateway settings", f"notification_subject {template!r}: {exc}") from None
+        raise UsageError("Bad gateway settings", f"notification_subject {shown(template)}: {exc}") from None
     pattern = "".join(_escape(literal) + (".*" if name is not None else "") for literal, name, _, _ in parts)
     return "^" + pattern.removesuffix(".*")
 
@@ -258,7 +392,10 @@ def from_sandbox(info: dict[str, Any], name: str = "smlite reference gateway",
     gateway = gateway if gateway is not None else info.get("gateway_settings") or {}
     variant = info.get("variant") or ""
     name = gateway.get("name") or name
-    capabilities = [c for c in CAPABILITIES if c != "clock" or gateway.get("test_clock", True)]
+    capabilities = [c for c in CAPABILITIES
+                    if c not in OPTIONAL_EXTRAS and (c != "clock" or gateway.get("test_clock", True))]
+    public = gateway.get("public_base_url")  # the gateway's portal links point there
+    portal_origins = [f"{urlsplit(public).scheme}://{urlsplit(public).netloc}"] if origin_of(public) else []
     return TargetProfile(
         name=name + (f" [broken variant: {variant}]" if variant else ""),
         version=__version__,
@@ -269,6 +406,7 @@ def from_sandbox(info: dict[str, Any], name: str = "smlite reference gateway",
                 "http": info["gateway_http"], "admin_token": info["admin_token"]},
         mailpit={"api": info["mailpit_api"], "smtp": f"{info['mailpit_smtp'][0]}:{info['mailpit_smtp'][1]}"},
         classification=rules_for_gateway(gateway),
+        portal_origins=portal_origins,
     )
 
 
@@ -281,24 +419,6 @@ def starter_profile(info: dict[str, Any]) -> TargetProfile:
 
 
 def to_toml(profile: TargetProfile, comment: str = "") -> str:
-    """The profile as a TOML file ``load`` reads back (top-level keys, then its tables)."""
-
-    def literal(value: Any) -> str:
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, (int, float)):
-            return repr(value)
-        if isinstance(value, str):  # JSON's escapes are TOML's; DEL is the one JSON leaves raw
-            return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
-        if isinstance(value, (list, tuple)):
-            return "[" + ", ".join(literal(v) for v in value) + "]"
-        raise TypeError(f"cannot write {type(value).__name__} to TOML")
-
-    data = profile.to_dict()
-    lines = [f"# {line}".rstrip() for line in comment.splitlines()]
-    for key in ("name", "version", "driver", "internal_domains", "external_domains", "capabilities",
-                "delivery_timeout_s"):
-        lines.append(f"{key} = {literal(data[key])}")
-    for table in ("target", "mailpit", "classification"):
-        lines += ["", f"[{table}]"] + [f"{k} = {literal(v)}" for k, v in data[table].items()]
-    return "\n".join(lines) + "\n"
+    """The profile as a TOML file ``load`` reads back (what its author writes; unset and empty values left out)."""
+    data = {k: v for k, v in profile.to_dict().items() if k not in _INTERNAL_KEYS and v not in (None, [], {})}
+    return toml_text(data, comment)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 
 import pytest
 
 from harness.target.profile import load
 
-from .vendorkit import SandboxUp, read_toml, smlite
+from .vendorkit import REPO, SMLITE, SandboxUp, read_toml, smlite
 
 pytestmark = pytest.mark.sandbox  # real Mailpit and gateway processes
 
@@ -31,8 +32,8 @@ def test_the_written_profile_matches_the_gateway_configuration(acme):
     assert profile.target["smtp"] == f"127.0.0.1:{settings['smtp_port']}"
     assert profile.target["http"] == f"http://127.0.0.1:{settings['http_port']}"
     output = sandbox.output()
-    assert re.search(rf"admin_token\s+{re.escape(profile.target['admin_token'])}", output)
-    assert f"profile          {profile_path}" in output
+    assert re.search(rf"admin token\s+{re.escape(profile.target['admin_token'])}", output)
+    assert re.search(rf"profile\s+{re.escape(str(profile_path))}", output)
     status = smlite("sandbox", "status", env={"XDG_STATE_HOME": str(sandbox.folder / "state")})
     assert status.returncode == 0 and "DOWN" not in status.stdout, status.stdout
 
@@ -68,6 +69,34 @@ def test_mailpit_only_writes_a_starter_profile(tmp_path):
         check = smlite("target", "check", starter, timeout=60)
         assert check.returncode == 2 and re.search(r"✓ sandbox Mailpit\s+ok", check.stdout), check.stdout
         assert state["mailpit"]["api"] in sandbox.output()
+        for gateway_only in ("gateway SMTP", "MPP", "SM Portal", "Admin Console", "admin token", "None"):
+            assert gateway_only not in sandbox.output(), "--mailpit-only printed a part that does not run"
     finally:
         assert sandbox.stop() == 0
     assert not os.path.exists(tmp_path / "state" / "smlite" / "sandbox.json")
+
+
+def test_named_sandboxes_run_side_by_side(tmp_path):
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    first = SandboxUp(tmp_path / "a", "--name", "alpha")
+    second = SandboxUp(tmp_path / "b", "--name", "beta")
+    first.folder = second.folder = tmp_path  # one state folder: the names keep them apart
+    first.log, second.log = tmp_path / "a" / "up.log", tmp_path / "b" / "up.log"
+    first.start()
+    try:
+        second.start()
+        try:
+            env = dict(os.environ, XDG_STATE_HOME=str(tmp_path / "state"))
+            for name in ("alpha", "beta"):
+                done = subprocess.run([*SMLITE, "sandbox", "status", "--name", name], cwd=REPO, env=env,
+                                      capture_output=True, text=True, timeout=60)
+                assert done.returncode == 0 and done.stdout.count("up  ") == 7, done.stdout
+            assert sorted(p.name for p in (tmp_path / "state" / "smlite").iterdir()) == [
+                "sandbox-alpha.json", "sandbox-beta.json"]
+            again = subprocess.run([*SMLITE, "sandbox", "up", "--name", "alpha"], cwd=REPO, env=env,
+                                   capture_output=True, text=True, timeout=60)
+            assert again.returncode == 2 and "already running" in again.stderr
+        finally:
+            assert second.stop() == 0
+    finally:
+        assert first.stop() == 0

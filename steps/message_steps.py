@@ -1,0 +1,118 @@
+"""Steps that send mail shaped like real mail, and judge it for every recipient.
+
+Owns: the message shapes a scenario can name (an HTML part, an attachment, a long body,
+a non-ASCII subject and sender name), sending to several people across To and Cc, and
+"every recipient gets what the source says": each recipient's row is the one the source
+gives for them (table 1 for an external recipient, table 3 for an internal one), every
+column judged, for every recipient of the message.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+
+from pytest_bdd import given, parsers, then, when
+
+from harness.conformance import results as R
+from harness.conformance.judge import judge, observe_recipient
+from harness.drivers.base import Attachment
+from harness.errors import ConformanceFailure, HarnessError
+from harness.spec import source
+from harness.spec.classify import NOTHING
+from steps.sending_steps import consume_delivery, send_secure
+from steps.world import Person, Sent, World
+
+SHAPES = ("a secure message", "a secure message with an HTML part", "a secure message with an attachment",
+          "a long secure message", "a secure message with a non-ASCII subject and sender name",
+          "a secure message asking for a read receipt")
+
+
+def shape_message(world: World, shape: str, sender: Person, subject: str, text: str, marker: str) -> dict:
+    """What ``shape`` adds to a plain message: html, attachments, a longer text, names."""
+    if shape not in SHAPES:
+        raise HarnessError("Unknown message shape in the feature", f"{shape!r}; known: {', '.join(SHAPES)}")
+    extra: dict = {}
+    if shape.endswith("with an HTML part"):
+        paragraphs = "".join(f"<p>{html_lib.escape(line)}</p>" for line in text.splitlines() if line.strip())
+        extra["html"] = f"<!DOCTYPE html><html><head><title>{html_lib.escape(subject)}</title></head>" \
+                        f"<body>{paragraphs}</body></html>"
+    elif shape.endswith("with an attachment"):
+        extra["attachments"] = [Attachment("minutes.txt", f"Minutes of the meeting.\n{marker}\n".encode())]
+    elif shape == "a long secure message":
+        body = "\n\n".join(world.faker.paragraph(nb_sentences=8) for _ in range(12))
+        extra["text"] = f"{text}\n{body}\n\nEnd of message {marker}\n"
+    elif shape.endswith("asking for a read receipt"):
+        extra["headers"] = {"Disposition-Notification-To": sender.address, "Return-Receipt-To": sender.address}
+    elif shape.endswith("non-ASCII subject and sender name"):
+        extra["subject"] = f"Überprüfung — 見積書 {subject}"
+        extra["names"] = {sender.address: "José Ñúñez-Åström"}
+    return extra
+
+
+@when(parsers.re(r'^(?P<sender>\w+) sends (?P<shape>a .+?) from "(?P<application>[^"]+)" using the '
+                 r'"(?P<definition>[^"]+)" definition to (?P<to>.+?), copying (?P<cc>.+)$'))
+def sends_to_and_copies(world: World, sender: str, shape: str, application: str, definition: str,
+                        to: str, cc: str) -> None:
+    send_secure(world, world.person(sender), world.persons(to), application, definition,
+                shape=shape, cc=world.persons(cc))
+
+
+@given(parsers.re(r'^(?P<sender>\w+) has sent (?P<to>.+?) a secure message from "(?P<application>[^"]+)" using '
+                  r'the "(?P<definition>[^"]+)" definition, copying (?P<cc>.+)$'))
+def has_sent_to_and_copied(world: World, sender: str, to: str, application: str, definition: str, cc: str) -> None:
+    sent = send_secure(world, world.person(sender), world.persons(to), application, definition, cc=world.persons(cc))
+    consume_delivery(world, sent)
+
+
+@then(parsers.parse("everyone else on the message gets {replier}'s reply, as the source says for them"))
+def everyone_else_gets_the_reply(world: World, replier: str) -> None:
+    """Reply All = True: the reply reaches the sender and every other To and Cc recipient."""
+    reply = world.last_sent()
+    if reply.sender is not world.person(replier):
+        raise HarnessError("The last message is not this person's reply", f"{replier!r}")
+    judge_recipients(world, reply, reply.recipients, need_delivery=True)
+
+
+@then("every recipient gets what the source says for them")
+def every_recipient_gets_what_the_source_says(world: World) -> None:
+    sent = world.last_sent()
+    judge_recipients(world, sent, sent.recipients + sent.copied)
+
+
+def judge_recipients(world: World, sent: Sent, people: list[Person], need_delivery: bool = False) -> None:
+    """Every column for each of ``people``, from the source's row for them; ``need_delivery``: a
+    recipient the source leaves blank must still get something (derived: the message reaches them)."""
+    app = sent.application
+    failures, opened_by = [], {}
+    for person in people:
+        ref, cells = source.expected_cells(app, sent.definition or "", sent.sender.internal, person.internal)
+        observed = observe_recipient(world.observer, person.address, person.internal, cells, marker=sent.marker,
+                                     subject=sent.subject, seen_mail=person.seen_mail, seen_mpp=person.seen_mpp)
+        portal = observed.get("Message in SM Portal")
+        if portal is not None and portal.value == source.YES and portal.links:
+            opened_by.setdefault(portal.links[0], []).append(person)
+        for judged in judge(cells, observed):
+            cell = R.CellResult(ref or "", judged.column, str(person), judged.expected, judged.standing,
+                                judged.observed, judged.status,
+                                [world.record.add_evidence(*e) for e in judged.evidence], judged.detail, judged.level)
+            world.record.cells.append(cell)
+            if ref:
+                world.record.refs = sorted(set(world.record.refs) | {ref})
+            world.record.expect(f"{person.role} · {cell.column}: {cell.expected or '(not specified)'}",
+                                f"{person.role} · {cell.column}: {cell.observed}")
+            if cell.status == R.FAILED and cell.level != "contract":
+                failures.append(f"{cell.column} of {person} ({ref}): expected {cell.expected!r}, "
+                                f"observed {cell.observed!r} — {cell.detail}")
+        mail = observed.get("Mail Box")
+        if need_delivery and mail is not None and mail.value == NOTHING:
+            world.record.cells.append(R.CellResult(ref or "", "Mail Box", str(person), "a delivery", "derived",
+                                                   NOTHING, R.FAILED, [], mail.detail, "derived"))
+            failures.append(f"{person} never got it: {mail.detail}")
+    for link, people in opened_by.items():
+        if len(people) > 1:  # derived: "Message in SM Portal" is each recipient's own message
+            failures.append(f"one SM Portal link opens the message for {', '.join(p.role for p in people)}: "
+                            f"each recipient needs their own copy ({link.rsplit('/', 1)[-1][:6]}…)")
+    if failures:
+        raise ConformanceFailure("What the recipients got differs from the source",
+                                 f"{sent.sender.role} sent to {', '.join(p.role for p in people)} from "
+                                 f"{sent.application} with the {sent.definition} definition", "\n".join(failures))
