@@ -12,7 +12,6 @@ from pytest_bdd import parsers, then
 from harness.conformance import results as R
 from harness.conformance.judge import judge, observe_recipient
 from harness.spec.classify import BANNER, NOTIFICATION
-from harness.drivers.base import Outgoing
 from harness.errors import ConformanceFailure
 from harness.spec.source import COLUMNS, parse_gherkin_cell
 from steps.world import Person, World
@@ -58,36 +57,36 @@ def _barrier(world: World, person: Person) -> None:
     """Prove absence: send an ordinary message to ``person`` through the target and wait for it.
 
     Whatever the target would have sent earlier (a read receipt, a refused
-    message) is then expected to have arrived before it.
+    message) is expected to arrive before it, or at the latest within the grace
+    period after it (harness/conformance/observe.py); anything in either is mail
+    that should not exist. What arrived after the barrier also says the target
+    reorders deliveries (reported in the failure and on stderr).
     """
-    domain = world.profile.internal_domains[0]
-    answer = world.driver.send("outlook", None, Outgoing(
-        f"smlite-barrier@{domain}", [person.address], "smlite barrier", "barrier"))
-    if not answer.ok:
+    wait = world.observer.prove_nothing(person.address, person.seen_mail)
+    barrier = wait.barrier
+    if barrier is None or barrier.refused:
         raise ConformanceFailure("The target refused an ordinary message",
-                                 f"an ordinary (non-secure) message to {person.address}", answer.text)
-    arrived = []
-    while True:
-        message = world.observer.next_mail(person.address, person.seen_mail)
-        if message is None:
-            if world.observer.control is not None:
-                world.observer.control()  # the mail sandbox, not the target, may have lost it
-            raise ConformanceFailure("An ordinary message was not delivered",
-                                     f"expected the barrier message to reach {person.address}",
-                                     [m.subject for m in arrived])
-        person.seen_mail.add(message.id)
-        if message.subject == "smlite barrier":
-            break
-        if any(s.marker in f"{message.text}\n{message.html}" for s in world.sent
-               if person in s.recipients + s.copied):
-            continue  # a message the scenario sent this person, judged by its own step
-        arrived.append(message)
+                                 f"an ordinary (non-secure) message to {person.address}", wait.detail)
+    world.record.add_evidence("email", f"Barrier for {person.address}", barrier.evidence(wait.grace_s))
+    # a message the scenario itself sent this person is judged by its own step
+    arrived = [message for message in wait.before_barrier + wait.after_barrier
+               if not any(s.marker in f"{message.text}\n{message.html}" for s in world.sent
+                          if person in s.recipients + s.copied)]
+    if barrier.mail_at is None:
+        if world.observer.control is not None:
+            world.observer.control()  # the mail sandbox, not the target, may have lost it
+        raise ConformanceFailure("An ordinary message was not delivered",
+                                 f"expected the barrier message to reach {person.address}",
+                                 [m.subject for m in arrived])
+    for message in arrived:
         world.record.add_evidence("email", f"Unexpected mail for {person.address}", {
             "mailpit_id": message.id, "from": message.sender, "to": ", ".join(message.to),
             "subject": message.subject, "text": (message.text or "")[:4000], "headers": {}})
     if arrived:
+        late = f" ({wait.detail})" if wait.reordered else ""
         raise ConformanceFailure(f"{person.role} received mail that should not exist",
-                                 f"expected nothing before the barrier message in {person.address}'s Mail Box",
+                                 f"expected nothing before the barrier message in {person.address}'s Mail Box"
+                                 f" nor within the {wait.grace_s or 0:.2f}s grace after it{late}",
                                  [f"{m.id}: {m.subject}" for m in arrived])
 
 

@@ -116,11 +116,22 @@ def test_every_choice_the_source_allows_is_accepted_as_a_contract_difference(alt
     assert all(c.level == "contract" for c in results.contract_differences())
 
 
-def test_selfcheck_prints_the_kill_rate():
+def test_selfcheck_prints_the_kill_rate(tmp_path):
     completed = subprocess.run([sys.executable, "-m", "harness.cli.main", "selfcheck", "--variant", "print-allowed",
-                                "read-receipt"], cwd=REPO, capture_output=True, text=True, timeout=300)
+                                "read-receipt", "--reports-dir", str(tmp_path)],
+                               cwd=REPO, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "kill rate: 2/2 = 100%" in completed.stdout
+    # one line per variant as it finishes, then the report a person can open
+    assert "[ 1/2] print-allowed" in completed.stderr and "[ 2/2] read-receipt" in completed.stderr
+    (folder,) = tmp_path.glob("selfcheck-*")
+    data = json.loads((folder / "selfcheck.json").read_text(encoding="utf-8"))
+    assert [(v["variant"], v["caught"]) for v in data["variants"]] == [("print-allowed", True),
+                                                                        ("read-receipt", True)]
+    assert all(v["caught_by"] and v["seconds"] > 0 for v in data["variants"])
+    assert data["reference"]["verdict"] == "Conformant"
+    assert "print-allowed" in (folder / "index.html").read_text(encoding="utf-8")
+    assert f"report: {folder / 'index.html'}" in completed.stdout
 
 
 @pytest.mark.browser

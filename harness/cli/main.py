@@ -104,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     selfcheck.add_argument("--list", action="store_true", help="list the broken variants and exit")
     selfcheck.add_argument("--variant", nargs="+", metavar="NAME", help="only these variants")
     selfcheck.add_argument("-n", dest="workers", type=int, default=1, metavar="N", help="parallel workers per run")
+    selfcheck.add_argument("--reports-dir", type=Path, metavar="DIR",
+                           help="where selfcheck-<id>/ (index.html, selfcheck.json) goes (default reports/)")
 
     from harness.load import command as load_command
     load_parser = commands.add_parser(

@@ -2,7 +2,7 @@
 
 Owns reading recipients' Mail Boxes (Mailpit) for the harness:
 ``MailpitClient.messages_to`` / ``message`` / ``count`` / ``delete_all`` /
-``wait_for_messages`` / ``set_chaos``; the values they return
+``wait_for_messages`` / ``watch`` / ``set_chaos``; the values they return
 (``MessageSummary``, ``Message``, ``Attachment``, ``Address`` - a str); and
 ``WaitTimeout``, whose ``.wait`` (a ``MailboxWait``) says what was expected
 and what was there. Connection failures are ``HarnessError("Mailpit
@@ -271,6 +271,36 @@ class MailpitClient:
                 if events is None:
                     time.sleep(min(poll_interval, remaining))
                     poll_interval = min(poll_interval * 1.6, 0.25)
+        finally:
+            if events is not None:
+                events.close()
+
+    def watch(self, address: str, step: Callable[[list[MessageSummary]], Any], deadline_s: float, *,
+              by: MatchBy = "envelope", tick_s: float = 0.25) -> Any:
+        """Call ``step(messages to address, oldest first)`` whenever Mailpit announces a message
+        (event stream) and at least every `tick_s`, until it returns something other than None;
+        return that, or None once `deadline_s` has passed.
+
+        The caller's ``step`` decides what it is waiting for (any new message, a barrier, …) and
+        may act on the time passed (send a barrier, print progress): unlike ``wait_for_messages``
+        this wait ends when the *answer* is known, not when an expected count is reached.
+        """
+        give_up_at = time.monotonic() + deadline_s
+        events = EventStream.open(self.api_url)  # before the first look: no missed event
+        try:
+            while True:
+                found = step(self.messages_to(address, by=by))
+                if found is not None:
+                    return found
+                remaining = give_up_at - time.monotonic()
+                if remaining <= 0:
+                    return None
+                pause = min(remaining, tick_s)
+                if events is not None:
+                    events.wait(pause)
+                    events = None if events.broken else events
+                else:
+                    time.sleep(pause)
         finally:
             if events is not None:
                 events.close()
