@@ -231,7 +231,7 @@ def create_app(config, store, gateway, catalogue, clock) -> FastAPI:
     def mpp_list(user: str = Depends(mpp_user)):
         return {"items": gateway.mpp_view(user)}
 
-    @app.get("/mpp/login", response_class=HTMLResponse)
+    @app.get("/mpp/login")
     def mpp_login(session: str = Query(...)):
         """A sign-in page, never a cookie: the session cookie is set only by the same-site POST below
         (a GET that set it let any site sign a visitor in as someone else - login CSRF)."""

@@ -36,7 +36,10 @@ def assert_error(r, status, code):
 def test_health_and_unknown_routes(gateway):
     r = gateway.get("/healthz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "name": "smlite test gateway", "version": "0.1.0"}
+    health = r.json()
+    queue = health.pop("queue")  # issue 12: an addition, the old keys unchanged
+    assert health == {"status": "ok", "name": "smlite test gateway", "version": "0.1.0"}
+    assert set(queue) == {"pending", "oldest_pending_age_s", "bounced"} and all(isinstance(v, int) for v in queue.values())
     assert_error(gateway.get("/no/such/route"), 404, "not_found")
     assert_error(gateway.post("/healthz"), 405, "method_not_allowed")
 
