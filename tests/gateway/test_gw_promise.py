@@ -333,3 +333,41 @@ def test_mpp_login_get_sets_no_cookie_and_post_needs_same_site(gateway):
     assert f"mpp_session={session}" in cookie and "samesite=strict" in cookie.lower() and "httponly" in cookie.lower()
     r5 = requests.get(gateway.url + "/mpp", cookies={"mpp_session": session}, timeout=10)
     assert r5.status_code == 200 and "csrf.user@corp.example" in r5.text
+
+
+def test_a_database_written_by_the_earlier_version_is_migrated(start_gateway, mailpit, tmp_path):
+    """The earlier schema (no created_at / bounced_at; identities by str.lower()) holding a poisoned row
+    and a KELVIN SIGN recipient filed under the real karol: after the restart the row bounces, later mail
+    flows, and karol no longer sees the look-alike's message."""
+    from harness.gateway.store import SCHEMA  # the tables as the earlier version created them
+
+    tag = uniq("old")
+    db = tmp_path / "old" / "gateway.sqlite3"
+    db.parent.mkdir()
+    conn = sqlite3.connect(db)
+    conn.executescript(SCHEMA)
+    conn.close()
+    _poison(str(db), ALICE, "jos\u00e9@example.net", f"Poisoned {tag}")
+    karol, look_alike = f"karol.{tag}@corp.example", f"{KELVIN}arol.{tag}@corp.example"
+    raw = f"From: {ALICE}\r\nCc: {look_alike}\r\nSubject: Kelvin {tag}\r\n\r\nfor the look-alike\r\n".encode()
+    conn = sqlite3.connect(db)
+    with conn:
+        pk = conn.execute(
+            "INSERT INTO messages (message_id, sender, to_json, cc_json, subject, raw, definition, application,"
+            " sent_at) VALUES (?, ?, '[]', ?, ?, ?, 'All', 'portal', '2026-01-01T00:00:00.000Z')",
+            (f"k{tag}@corp.example", ALICE, json.dumps([look_alike]), f"Kelvin {tag}", raw)).lastrowid
+        conn.execute("INSERT INTO recipients (message_pk, recipient, recipient_lc, internal, token, mailbox, mpp,"
+                     " in_portal) VALUES (?, ?, ?, 1, ?, 'notification', 'notification', 1)",
+                     (pk, look_alike, look_alike.lower(), f"tok{tag}"))
+        conn.execute("INSERT INTO mpp_items (owner_lc, message_pk, kind, raw, received_at) VALUES (?, ?,"
+                     " 'notification', ?, '2026-01-01T00:00:00.000Z')", (look_alike.lower(), pk, raw))
+    conn.close()
+    assert look_alike.lower() == karol  # what made the earlier version file it under karol
+    gw = start_gateway("old", database=str(db))
+    ordinary_arrives(gw, mailpit, "after a restart on the earlier version's database")
+    [dsn] = [m for m in mailpit.wait(f"Poisoned {tag}".split()[1], 1, timeout=15)
+             if m.get_content_type() == "multipart/report"]
+    assert dsn["To"] == ALICE
+    assert gw.portal_items(karol) == [], "karol still sees the look-alike's message in the SM Portal"
+    assert [i for i in gw.mpp_items(gw.mpp_session(karol)) if tag in i["subject"]] == [], "...and in his MPP"
+    assert [i["subject"] for i in gw.portal_items(look_alike)] == [f"Kelvin {tag}"]  # kept, under its own identity
