@@ -78,7 +78,8 @@ async def _run(cfg) -> None:
     cfg.http_port = http_sock.getsockname()[1]
 
     store = Store(cfg.database)
-    worker = DeliveryWorker(store, cfg.relay_host, cfg.relay_port)
+    worker = DeliveryWorker(store, cfg.relay_host, cfg.relay_port, max_attempts=cfg.delivery_max_attempts,
+                            notification_from=cfg.sender_address(), domain=cfg.internal_domains[0])
     store.on_commit = worker.wake
     clock = Clock(store, cfg.test_clock)
     catalogue = Catalogue(cfg.active_variant)

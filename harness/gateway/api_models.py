@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
+from email import policy as email_policy
+from email.message import EmailMessage
 from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .policy import is_valid_mailbox
+from .policy import BadAddress, carried_address
 
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # printable ASCII except ':'
 RESERVED_HEADERS = {
@@ -34,11 +37,19 @@ def _unicode(value: str | None, what: str) -> str | None:
 def _mailboxes(values: list[str]) -> list[str]:
     out = []
     for v in values:
-        v = v.strip()
-        if not is_valid_mailbox(v):
-            raise ValueError(f"{v!r} is not a valid mailbox")
-        out.append(v)
+        try:
+            out.append(carried_address(v))
+        except BadAddress as exc:
+            raise ValueError(str(exc)) from None
     return out
+
+
+def _bad_char(value: str) -> str | None:
+    """The first control, line or paragraph separator character of `value` (tab allowed), as U+XXXX."""
+    for c in value:
+        if c != "\t" and (unicodedata.category(c) in ("Cc", "Zl", "Zp")):
+            return f"U+{ord(c):04X}"
+    return None
 
 
 class Error(BaseModel):
@@ -74,8 +85,16 @@ class MppSend(BaseModel):
                 raise ValueError(f"{name!r} is not a header field name")
             if name.lower() in RESERVED_HEADERS or name.lower().startswith("content-"):
                 raise ValueError(f"header {name!r} is set by the gateway")
-            if "\r" in value or "\n" in value:
-                raise ValueError(f"header {name!r}: value must be one line")
+            bad = _bad_char(value)
+            if bad:
+                raise ValueError(f"header {name!r}: the value holds a control or line/paragraph separator "
+                                 f"character ({bad})")
+            try:  # whatever else the email package cannot write is refused here, naming the field
+                trial = EmailMessage(policy=email_policy.default)
+                trial[name] = value
+                trial.as_bytes(policy=email_policy.SMTP)
+            except Exception as exc:  # noqa: BLE001 - the email package raises many types
+                raise ValueError(f"header {name!r}: the value cannot be written ({type(exc).__name__})") from None
         return v
 
     @model_validator(mode="after")
@@ -211,7 +230,15 @@ class ClockState(BaseModel):
     controllable: Optional[bool] = None
 
 
+class QueueHealth(BaseModel):
+    pending: int = Field(description="outbound deliveries not yet delivered or bounced")
+    oldest_pending_age_s: int = Field(description="age in seconds of the oldest pending delivery (0: none)")
+    bounced: int = Field(description="deliveries that failed for good and were bounced to their sender")
+
+
 class Health(BaseModel):
-    status: str
+    status: str = Field(description="ok, or degraded when the oldest pending delivery is older than "
+                                    "health_max_pending_age_s")
     name: str
     version: str
+    queue: Optional[QueueHealth] = None

@@ -71,6 +71,10 @@ class GatewayConfig:
     smtp_users: dict = field(default_factory=dict)
     smtp_users_file: str = ""
     http_tls: bool = False
+    # issue 12 (optional): HTTP body cap (0: 2 x max_message_bytes + 1 MiB), delivery attempts, health threshold
+    max_request_bytes: int = 0
+    delivery_max_attempts: int = 200
+    health_max_pending_age_s: int = 300
     # not a config key: the variant after the environment override
     active_variant: str = field(default="", repr=False)
 
@@ -169,6 +173,11 @@ def from_mapping(data: dict, base_dir: Path | None = None, environ: dict | None 
         raise ConfigError("config key 'max_message_bytes' must be at least 1024")
     if cfg.max_recipients < 1:
         raise ConfigError("config key 'max_recipients' must be at least 1")
+    if cfg.max_request_bytes == 0:
+        cfg.max_request_bytes = 2 * cfg.max_message_bytes + 1024 * 1024
+    for key, low in (("max_request_bytes", 1024), ("delivery_max_attempts", 1), ("health_max_pending_age_s", 1)):
+        if getattr(cfg, key) < low:
+            raise ConfigError(f"config key {key!r} must be at least {low}")
     if cfg.public_base_url and not re.match(r"^https?://[^\s/]+", cfg.public_base_url):
         raise ConfigError("config key 'public_base_url' must start with http:// or https://")
     if cfg.notification_from and not re.match(r"^[^@\s<>]+@[^@\s<>]+$", cfg.notification_from):

@@ -5,8 +5,18 @@ store's outbound queue, sends each with smtplib to relay_host:relay_port and
 marks it delivered right after the relay's 250 (so a message is delivered
 once, as far as SMTP allows). A row the relay took is never sent again by this
 process, even when the store cannot record it (read-only disk): it is kept in
-memory and recorded as soon as the store takes writes again. A failed row is
-retried with backoff 0.05 s doubling up to 2 s, forever. The worker sleeps
+memory and recorded as soon as the store takes writes again.
+
+Each row fails alone: ANY exception while sending it (not only OSError and
+SMTPException - an address smtplib cannot encode raises UnicodeEncodeError)
+is recorded on that row, the connection is dropped, and the other rows keep
+flowing. A temporary failure is retried with backoff 0.05 s doubling up to
+2 s, at most ``max_attempts`` times; a permanent one (a 5xx reply, an address
+that cannot be encoded) or the last attempt ends the row: it leaves the queue
+and, in the same transaction, a delivery status notification (bounce.dsn,
+RFC 3464) is queued to the original sender - the message's sender for the
+gateway's own notifications, else the row's envelope sender. A bounce is sent
+with the null reverse path and is never bounced itself. The worker sleeps
 only until the next retry is due, and wakes at once when ``wake()`` is called
 (after each commit). Rows left pending by an earlier run are picked up at
 start-up.
@@ -16,15 +26,19 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import socket
 import threading
 import time
+from datetime import datetime, timezone
 
+from . import bounce
 from .store import StorageError
 
 log = logging.getLogger("smlite.gateway")
 
 BACKOFF_START = 0.05
 BACKOFF_MAX = 2.0
+MAX_ATTEMPTS = 200  # with the backoff above: about 6.5 minutes of a relay that is down, then a bounce
 
 
 def backoff(attempts: int) -> float:
@@ -33,10 +47,16 @@ def backoff(attempts: int) -> float:
 
 
 class DeliveryWorker:
-    def __init__(self, store, relay_host: str, relay_port: int, timeout: float = 10.0) -> None:
+    def __init__(self, store, relay_host: str, relay_port: int, timeout: float = 10.0, *,
+                 max_attempts: int = MAX_ATTEMPTS, notification_from: str = "",
+                 domain: str = "localhost") -> None:
         self.store = store
         self.relay = (relay_host, relay_port)
         self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.notification_from = notification_from.lower()
+        self.domain = domain
+        self.hostname = socket.getfqdn() or "localhost"
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._sent: dict[int, float] = {}  # pk -> when the relay took it, not yet marked in the store
@@ -93,13 +113,9 @@ class DeliveryWorker:
                         smtp = smtplib.SMTP(self.relay[0], self.relay[1], timeout=self.timeout)
                         smtp.ehlo_or_helo_if_needed()
                     smtp.sendmail(row["mail_from"], [row["recipient"]], row["raw"])
-                except (OSError, smtplib.SMTPException) as exc:
-                    attempts = row["attempts"] + 1
-                    delay = backoff(attempts)
-                    log.warning("delivery %d to %s failed (attempt %d, retry in %.2fs): %s",
-                                row["pk"], row["recipient"], attempts, delay, exc)
-                    smtp = _close(smtp)
-                    self.store.mark_failed(row["pk"], time.time() + delay, f"{type(exc).__name__}: {exc}")
+                except Exception as exc:  # noqa: BLE001 - one row's failure is that row's, whatever it is
+                    smtp = _close(smtp)  # the session may be mid-transaction: start the next row afresh
+                    self._failed(row, exc)
                     continue
                 # the relay has it: never send this row again, even if the store cannot say so yet;
                 # record it at once (a crash before this commit means one duplicate, never a loss)
@@ -112,11 +128,43 @@ class DeliveryWorker:
             _close(smtp)
 
 
+    def _failed(self, row, exc: Exception) -> None:
+        attempts = row["attempts"] + 1
+        permanent, status, diagnostic = bounce.classify(exc)
+        error = f"{type(exc).__name__}: {exc}"
+        if not permanent and attempts < self.max_attempts:
+            delay = backoff(attempts)
+            log.warning("delivery %d to %r failed (attempt %d, retry in %.2fs): %s",
+                        row["pk"], row["recipient"], attempts, delay, error)
+            self.store.mark_failed(row["pk"], time.time() + delay, error)
+            return
+        reason = diagnostic if permanent else f"{attempts} attempts used up; last error: {diagnostic}"
+        if not permanent:
+            status = "5.4.7"  # delivery time expired (RFC 3463)
+        to = self._bounce_to(row)
+        dsn = None
+        if to:
+            dsn = {"recipient": to, "raw": bounce.dsn(
+                reporting_host=self.hostname, from_address=f"MAILER-DAEMON@{self.domain}", to=to,
+                recipient=row["recipient"], status=status, diagnostic=diagnostic, attempts=attempts,
+                original=bytes(row["raw"]), now=datetime.now(timezone.utc), domain=self.domain, reason=reason)}
+        log.warning("delivery %d to %r failed for good (attempt %d, %s): %s; %s", row["pk"], row["recipient"],
+                    attempts, status, error, f"bounce queued to {to}" if to else "a bounce is not bounced")
+        self.store.mark_bounced(row["pk"], time.time(), f"{status} {error}", dsn)
+
+    def _bounce_to(self, row) -> str:
+        """The original sender; '' for a bounce (null reverse path), which is never bounced."""
+        mail_from = row["mail_from"] or ""
+        if mail_from and mail_from.lower() == self.notification_from and row["sender"]:
+            return row["sender"]
+        return mail_from
+
+
 def _close(smtp):
     if smtp is not None:
         try:
             smtp.quit()
-        except (OSError, smtplib.SMTPException):
+        except Exception:  # noqa: BLE001 - a broken session is simply dropped
             try:
                 smtp.close()
             except OSError:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import base64
 import hmac
 import logging
+import secrets
+import time
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -29,6 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
 from . import api_models as m
+from .body_limit import BodyLimit
 from .clock import iso
 from .service import GatewayError
 from .store import StorageError
@@ -44,6 +47,7 @@ HTML_HEADERS = {
     "Cache-Control": "no-store",
 }
 log = logging.getLogger("smlite.gateway")
+LOGIN_CODE_COOKIE = "mpp_login_code"
 IMMUTABLE = ("definitions_immutable", "Secure Messaging Lite definitions cannot be created, changed or deleted")
 
 
@@ -141,7 +145,11 @@ def create_app(config, store, gateway, catalogue, clock) -> FastAPI:
     # -- health -----------------------------------------------------------------------
     @app.get("/healthz", response_model=None, responses={200: {"model": m.Health}})
     def healthz():
-        return {"status": "ok", "name": config.name, "version": __version__}
+        queue = store.queue_stats(time.time())
+        degraded = queue["oldest_pending_age_s"] > config.health_max_pending_age_s
+        queue["oldest_pending_age_s"] = int(queue["oldest_pending_age_s"])
+        return {"status": "degraded" if degraded else "ok", "name": config.name, "version": __version__,
+                "queue": queue}
 
     # -- Administration Console ---------------------------------------------------------
     def _definition(name: str) -> dict:
@@ -225,9 +233,31 @@ def create_app(config, store, gateway, catalogue, clock) -> FastAPI:
 
     @app.get("/mpp/login")
     def mpp_login(session: str = Query(...)):
-        gateway.mpp_user(session)
+        """A sign-in page, never a cookie: the session cookie is set only by the same-site POST below
+        (a GET that set it let any site sign a visitor in as someone else - login CSRF)."""
+        user = gateway.mpp_user(session)
+        code = secrets.token_urlsafe(24)
+        resp = page("mpp_login.html", user=user, session=session, code=code)
+        resp.set_cookie(LOGIN_CODE_COOKIE, code, max_age=600, httponly=True, samesite="strict", path="/mpp/login")
+        return resp
+
+    @app.post("/mpp/login", status_code=303, responses={403: ERR, 401: ERR})
+    async def mpp_login_post(request: Request):
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        session, code = (form.get("session") or [""])[0], (form.get("code") or [""])[0]
+        origin = request.headers.get("origin")
+        own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+        cookie = request.cookies.get(LOGIN_CODE_COOKIE, "")
+        if (origin is not None and origin != own) or request.headers.get("sec-fetch-site") in ("cross-site",
+                                                                                                "same-site"):
+            return error_response(request, 403, "cross_site_login", "MPP sign-in must come from this site")
+        if not code or not cookie or not hmac.compare_digest(code.encode(), cookie.encode()):
+            return error_response(request, 403, "login_code_mismatch",
+                                  "open the sign-in link again: its one-time code is missing or does not match")
+        await run_in_threadpool(gateway.mpp_user, session)
         resp = RedirectResponse("/mpp", status_code=303)
         resp.set_cookie("mpp_session", session, httponly=True, samesite="strict", path="/mpp")
+        resp.delete_cookie(LOGIN_CODE_COOKIE, path="/mpp/login", httponly=True, samesite="strict")
         return resp
 
     @app.get("/mpp", response_class=HTMLResponse)
@@ -306,4 +336,6 @@ def create_app(config, store, gateway, catalogue, clock) -> FastAPI:
         return app.openapi_schema
 
     app.openapi = openapi
+    # outermost (added last): the cap holds before routing, authentication and any read of the body
+    app.add_middleware(BodyLimit, max_bytes=config.max_request_bytes)
     return app

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import idna
+
 from .definitions import canonical_name
 
 NOTIFICATION = "notification"
@@ -43,17 +45,70 @@ class Outcome:
     in_sm_portal: bool
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+class BadAddress(ValueError):
+    """An address the gateway will not carry; the message says why, fit for an SMTP reply or a 4xx body."""
+
+
 def is_valid_mailbox(address: str) -> bool:
-    return len(address) <= 254 and bool(_MAILBOX_RE.match(address))
+    return len(address) <= 254 and bool(_MAILBOX_RE.fullmatch(address))
+
+
+def ascii_domain(domain: str) -> str:
+    """A domain by IDNA (UTS #46 mapping, non-transitional) to its ASCII form, lowercased; ValueError if it
+    has none. An all-ASCII domain is only lowercased (IDNA would also refuse, e.g., an underscore)."""
+    if domain.isascii():
+        return domain.translate(_ASCII_LOWER)
+    try:
+        return idna.encode(domain, uts46=True, transitional=False).decode("ascii").lower()
+    except (idna.IDNAError, UnicodeError) as exc:
+        raise ValueError(f"the domain {domain!r} is not a valid internationalized domain name ({exc})") from None
+
+
+def address_key(address: str) -> str:
+    """The ONE identity of an address, used for every comparison (SM Portal inbox, MPP view, policy,
+    reply-all): domain by IDNA to ASCII, lowercased; local part ASCII case-insensitive and nothing else
+    folded (a KELVIN SIGN stays a KELVIN SIGN, so it can never equal a K). Never raises: a domain that
+    IDNA refuses keeps its characters with only A-Z folded, so it still equals no other address."""
+    address = address.strip()
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return address.translate(_ASCII_LOWER)
+    try:
+        domain = ascii_domain(domain)
+    except ValueError:
+        domain = domain.translate(_ASCII_LOWER)
+    return f"{local.translate(_ASCII_LOWER)}@{domain}"
+
+
+def carried_address(address: str, where: str = "") -> str:
+    """The address as the gateway carries it (domain in IDNA ASCII form, local part as written), or
+    BadAddress. The gateway speaks no SMTPUTF8: a non-ASCII local part is refused where it enters."""
+    prefix = f"{where}: " if where else ""
+    address = address.strip()
+    local, at, domain = address.rpartition("@")
+    if at and not local.isascii():
+        raise BadAddress(f"{prefix}{address!r} has a non-ASCII local part; this gateway does not carry SMTPUTF8 "
+                         "addresses (use an ASCII address)")
+    if at:
+        try:
+            address = f"{local}@{ascii_domain(domain)}" if not domain.isascii() else address
+        except ValueError as exc:
+            raise BadAddress(f"{prefix}{exc}") from None
+    if not is_valid_mailbox(address):
+        raise BadAddress(f"{prefix}{address!r} is not a valid mailbox")
+    return address
 
 
 def domain_of(address: str) -> str:
-    return address.rpartition("@")[2].strip().lower()
+    return address_key(address).rpartition("@")[2]
 
 
 def is_internal(address: str, internal_domains: list[str]) -> bool:
     """Internal iff the domain exactly (case-insensitively) equals an internal domain."""
-    return domain_of(address) in {d.lower() for d in internal_domains}
+    return domain_of(address) in {ascii_domain(d) for d in internal_domains}
 
 
 def normalize_definition(value: str | None, *, variant: str = "") -> str | None:

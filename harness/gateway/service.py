@@ -123,9 +123,9 @@ class Gateway:
         seen: set[str] = set()
         rows, outbound, mpp_items, summary = [], [], [], []
         for rcpt in recipients:
-            if rcpt.lower() in seen:
+            if policy.address_key(rcpt) in seen:
                 continue
-            seen.add(rcpt.lower())
+            seen.add(policy.address_key(rcpt))
             internal = self.is_internal(rcpt)
             oc = policy.outcome(application, definition, sender_internal, internal, variant=self.variant)
             token = secrets.token_urlsafe(24) if oc.in_sm_portal else None
@@ -172,8 +172,10 @@ class Gateway:
 
     # -- MPP -----------------------------------------------------------------------
     def create_mpp_session(self, address: str) -> str:
-        if not policy.is_valid_mailbox(address):
-            raise GatewayError(422, "invalid_request", f"{address!r} is not a valid mailbox")
+        try:
+            address = policy.carried_address(address)
+        except policy.BadAddress as exc:
+            raise GatewayError(422, "invalid_request", str(exc)) from None
         if not self.is_internal(address):
             raise GatewayError(403, "no_mpp_for_external", f"{address} is external: external users have no MPP")
         token = secrets.token_urlsafe(24)
@@ -193,7 +195,8 @@ class Gateway:
             raise GatewayError(400, "unknown_definition",
                                f"Unknown Secure Messaging definition '{definition}': "
                                "Secure Messaging Lite has exactly All, External")
-        recipients = list(dict.fromkeys([a for a in to + cc]))
+        keys: set[str] = set()
+        recipients = [a for a in to + cc if not (policy.address_key(a) in keys or keys.add(policy.address_key(a)))]
         if len(recipients) > self.cfg.max_recipients:
             raise GatewayError(400, "too_many_recipients", f"Too many recipients (at most {self.cfg.max_recipients})")
         mid = composer.new_message_id(self.cfg.internal_domains[0])
@@ -266,11 +269,18 @@ class Gateway:
         orig = composer.parse(row["raw"])
         to, cc = [row["sender"]], []
         if reply_all:
-            taken = {replier.lower(), row["sender"].lower()}
+            # the To/Cc addresses are recipients like any other: parsed, validated, carried in IDNA form,
+            # compared by their one identity (policy.address_key); one that cannot be carried refuses the
+            # reply-all with a clear error (a plain reply still works)
+            taken = {policy.address_key(replier), policy.address_key(row["sender"])}
             for name, target in (("To", to), ("Cc", cc)):
                 for addr in composer.addresses(orig, name):
-                    if addr.lower() not in taken:
-                        taken.add(addr.lower())
+                    try:
+                        addr = policy.carried_address(addr, f"the original's {name} header")
+                    except policy.BadAddress as exc:
+                        raise GatewayError(422, "invalid_recipient", f"Reply All is not possible: {exc}") from None
+                    if policy.address_key(addr) not in taken:
+                        taken.add(policy.address_key(addr))
                         target.append(addr)
         if len(to) + len(cc) > self.cfg.max_recipients:
             raise GatewayError(400, "too_many_recipients", f"Too many recipients (at most {self.cfg.max_recipients})")

@@ -69,8 +69,13 @@ class SubmissionHandler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if len(envelope.rcpt_tos) >= self.cfg.max_recipients:
             return f"452 4.5.3 Too many recipients (at most {self.cfg.max_recipients})"
-        if not policy.is_valid_mailbox(address):
-            return f"553 5.1.3 Invalid mailbox <{address}>"
+        try:
+            address = policy.carried_address(address)
+        except policy.BadAddress as exc:
+            shown = "".join(c if " " <= c <= "~" else "?" for c in address)
+            if "SMTPUTF8" in str(exc):
+                return f"553 5.6.7 <{shown}>: non-ASCII local part; this gateway does not carry SMTPUTF8"
+            return f"553 5.1.3 Invalid mailbox <{shown}>"
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         return "250 2.1.5 OK"

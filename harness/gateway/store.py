@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from typing import Callable, Iterator
+
+from .policy import address_key
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -95,7 +98,38 @@ class Store:
         self._conn = self._connect()
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.executescript(SCHEMA)
+        self._migrate()
         self.on_commit = on_commit
+
+    def _migrate(self) -> None:
+        """Bring a database written by an earlier gateway up to date (idempotent, one transaction):
+        outbound rows get ``created_at`` and ``bounced_at``; identities computed with ``str.lower()``
+        are recomputed with ``policy.address_key`` (only rows with non-ASCII characters can differ)."""
+        with self._lock:
+            cols = {r["name"] for r in self._conn.execute("PRAGMA table_info(outbound)")}
+            version = self._conn.execute("SELECT value FROM settings WHERE key = 'address_key'").fetchall()
+            if {"created_at", "bounced_at"} <= cols and version:
+                return
+            c = self._conn
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                if "created_at" not in cols:
+                    c.execute("ALTER TABLE outbound ADD COLUMN created_at REAL")
+                    c.execute("UPDATE outbound SET created_at = ? WHERE created_at IS NULL", (time.time(),))
+                if "bounced_at" not in cols:
+                    c.execute("ALTER TABLE outbound ADD COLUMN bounced_at REAL")
+                if not version:
+                    for r in c.execute("SELECT pk, message_pk, recipient, recipient_lc FROM recipients").fetchall():
+                        key = address_key(r["recipient"])
+                        if key != r["recipient_lc"]:
+                            c.execute("UPDATE recipients SET recipient_lc = ? WHERE pk = ?", (key, r["pk"]))
+                            c.execute("UPDATE mpp_items SET owner_lc = ? WHERE message_pk = ? AND owner_lc = ?",
+                                      (key, r["message_pk"], r["recipient_lc"]))
+                    c.execute("INSERT INTO settings (key, value) VALUES ('address_key', 'idna-ascii-fold-1')")
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None, timeout=30)
@@ -168,20 +202,20 @@ class Store:
                 c.execute(
                     "INSERT INTO recipients (message_pk, recipient, recipient_lc, internal, token, mailbox,"
                     " mpp, in_portal) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (pk, r["recipient"], r["recipient"].lower(), int(r["internal"]), r["token"],
+                    (pk, r["recipient"], address_key(r["recipient"]), int(r["internal"]), r["token"],
                      r["mailbox"], r["mpp"], int(r["in_portal"])),
                 )
             for o in outbound:
                 c.execute(
-                    "INSERT INTO outbound (message_pk, recipient, mail_from, raw, next_attempt_at)"
-                    " VALUES (?, ?, ?, ?, 0)",
-                    (pk, o["recipient"], o["mail_from"], o["raw"]),
+                    "INSERT INTO outbound (message_pk, recipient, mail_from, raw, next_attempt_at, created_at)"
+                    " VALUES (?, ?, ?, ?, 0, ?)",
+                    (pk, o["recipient"], o["mail_from"], o["raw"], time.time()),
                 )
             for m in mpp_items:
                 c.execute(
                     "INSERT INTO mpp_items (owner_lc, message_pk, kind, raw, received_at, portal_token)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
-                    (m["owner"].lower(), pk, m["kind"], m["raw"], m["received_at"], m.get("portal_token")),
+                    (address_key(m["owner"]), pk, m["kind"], m["raw"], m["received_at"], m.get("portal_token")),
                 )
         if outbound:
             self._notify()
@@ -190,8 +224,9 @@ class Store:
     def enqueue(self, recipient: str, mail_from: str, raw: bytes, message_pk: int | None = None) -> None:
         with self._tx() as c:
             c.execute(
-                "INSERT INTO outbound (message_pk, recipient, mail_from, raw, next_attempt_at) VALUES (?, ?, ?, ?, 0)",
-                (message_pk, recipient, mail_from, raw),
+                "INSERT INTO outbound (message_pk, recipient, mail_from, raw, next_attempt_at, created_at)"
+                " VALUES (?, ?, ?, ?, 0, ?)",
+                (message_pk, recipient, mail_from, raw, time.time()),
             )
         self._notify()
 
@@ -209,7 +244,7 @@ class Store:
         return self._query(
             "SELECT r.token, r.recipient, m.* FROM recipients r JOIN messages m ON m.pk = r.message_pk"
             " WHERE r.recipient_lc = ? AND r.in_portal = 1 AND r.deleted = 0 ORDER BY m.pk",
-            (recipient.lower(),),
+            (address_key(recipient),),
         )
 
     def delete_token(self, token: str) -> bool:
@@ -233,23 +268,48 @@ class Store:
         return self._query(
             "SELECT i.*, m.message_id FROM mpp_items i JOIN messages m ON m.pk = i.message_pk"
             " WHERE i.owner_lc = ? ORDER BY i.pk",
-            (owner.lower(),),
+            (address_key(owner),),
         )
 
     # -- outbound queue ------------------------------------------------------
+    # a row is pending until it is delivered or bounced; either way it leaves the queue
+    PENDING = "delivered_at IS NULL AND bounced_at IS NULL"
+
     def due_outbound(self, now: float, limit: int = 50) -> list[sqlite3.Row]:
         return self._query(
-            "SELECT pk, recipient, mail_from, raw, attempts FROM outbound"
-            " WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, pk LIMIT ?",
+            "SELECT o.pk, o.recipient, o.mail_from, o.raw, o.attempts, o.message_pk, m.sender FROM outbound o"
+            " LEFT JOIN messages m ON m.pk = o.message_pk"
+            f" WHERE o.{self.PENDING.replace(' AND ', ' AND o.')} AND o.next_attempt_at <= ?"
+            " ORDER BY o.next_attempt_at, o.pk LIMIT ?",
             (now, limit),
         )
 
     def next_attempt_time(self) -> float | None:
-        rows = self._query("SELECT MIN(next_attempt_at) AS t FROM outbound WHERE delivered_at IS NULL")
+        rows = self._query(f"SELECT MIN(next_attempt_at) AS t FROM outbound WHERE {self.PENDING}")
         return rows[0]["t"] if rows else None
 
     def pending_count(self) -> int:
-        return self._query("SELECT COUNT(*) AS n FROM outbound WHERE delivered_at IS NULL")[0]["n"]
+        return self._query(f"SELECT COUNT(*) AS n FROM outbound WHERE {self.PENDING}")[0]["n"]
+
+    def queue_stats(self, now: float) -> dict:
+        """pending rows, the age in seconds of the oldest, rows bounced (ever)."""
+        row = self._query(
+            f"SELECT SUM({self.PENDING}) AS pending, MIN(CASE WHEN {self.PENDING} THEN created_at END) AS oldest,"
+            " SUM(bounced_at IS NOT NULL) AS bounced FROM outbound")[0]
+        oldest = row["oldest"]
+        return {"pending": row["pending"] or 0, "oldest_pending_age_s": max(0.0, now - oldest) if oldest else 0.0,
+                "bounced": row["bounced"] or 0}
+
+    def mark_bounced(self, pk: int, at: float, error: str, bounce: dict | None) -> None:
+        """The row failed for good: it leaves the queue and, in the same transaction, its bounce is queued."""
+        with self._tx() as c:
+            c.execute("UPDATE outbound SET attempts = attempts + 1, bounced_at = ?, last_error = ? WHERE pk = ?",
+                      (at, error[:500], pk))
+            if bounce is not None:
+                c.execute("INSERT INTO outbound (message_pk, recipient, mail_from, raw, next_attempt_at, created_at)"
+                          " VALUES (NULL, ?, '', ?, 0, ?)", (bounce["recipient"], bounce["raw"], at))
+        if bounce is not None:
+            self._notify()
 
     def mark_delivered(self, pk: int, at: float) -> None:
         with self._tx() as c:

@@ -2,6 +2,8 @@
 
 import json
 
+import re
+
 import requests
 import pytest
 
@@ -34,7 +36,10 @@ def assert_error(r, status, code):
 def test_health_and_unknown_routes(gateway):
     r = gateway.get("/healthz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "name": "smlite test gateway", "version": "0.1.0"}
+    health = r.json()
+    queue = health.pop("queue")  # issue 12: an addition, the old keys unchanged
+    assert health == {"status": "ok", "name": "smlite test gateway", "version": "0.1.0"}
+    assert set(queue) == {"pending", "oldest_pending_age_s", "bounced"} and all(isinstance(v, int) for v in queue.values())
     assert_error(gateway.get("/no/such/route"), 404, "not_found")
     assert_error(gateway.post("/healthz"), 405, "method_not_allowed")
 
@@ -179,7 +184,10 @@ def test_mpp_send_errors(gateway):
 def test_mpp_html_login(gateway):
     s = gateway.mpp_session("html.user@corp.example")
     sess = requests.Session()
-    r = sess.get(gateway.url + f"/mpp/login?session={s}", timeout=5)
+    r = sess.get(gateway.url + f"/mpp/login?session={s}", timeout=5)  # a sign-in page with a POST form
+    assert r.status_code == 200 and "html.user@corp.example" in r.text and "mpp_session" not in sess.cookies
+    code = re.search(r'name="code" value="([^"]+)"', r.text).group(1)
+    r = sess.post(gateway.url + "/mpp/login", data={"session": s, "code": code}, timeout=5)
     assert r.status_code == 200 and "html.user@corp.example" in r.text and r.url.endswith("/mpp")
     r = requests.get(gateway.url + "/mpp", headers={"Accept": "text/html"}, timeout=5)
     assert r.status_code == 401 and r.headers["content-type"].startswith("text/html")

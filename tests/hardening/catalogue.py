@@ -490,6 +490,26 @@ def probe_mpp_invalid(body_of: Callable[[str], dict], status: int = 422, error: 
     return probe
 
 
+def probe_mpp_idn(ctx: Ctx) -> None:
+    tag = marker()
+    r = ctx.mpp_post(json=_mpp_body(tag, to=[f"{tag}@b\u00fccher.example"]))
+    assert r.status_code == 202, r.text
+    ascii_form = f"{tag}@xn--bcher-kva.example"
+    ctx.delivered_once(tag, ascii_form)
+    assert len(ctx.gw.portal_items(f"{tag}@B\u00dcCHER.example")) == 1 == len(ctx.gw.portal_items(ascii_form))
+
+
+def probe_oversized_unauthenticated(ctx: Ctx) -> None:
+    import socket
+    host, port = ctx.target.http.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), 10) as s:
+        s.sendall(f"POST /mpp/api/messages HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                  f"Content-Length: {300 << 20}\r\n\r\n".encode())
+        s.settimeout(10)
+        head = s.recv(65536)
+    assert head.startswith(b"HTTP/1.1 413"), head[:200]
+
+
 def probe_mpp_raw(data: bytes, status: int, error: str):
     def probe(ctx: Ctx) -> None:
         http_error(ctx.mpp_post(data=data, headers={"Content-Type": "application/json"}), status, error)
@@ -704,8 +724,22 @@ CATALOGUE: list[Case] = [
                            400, "too_many_recipients")),
     Case("mpp-unknown-definition", "http", "MPP definition 'Internal'", "400 unknown_definition",
          probe_mpp_invalid(lambda tag: _mpp_body(tag, definition="Internal"), 400, "unknown_definition")),
-    Case("mpp-idn-utf8-address", "http", "MPP to ['user@bücher.example']", "422 invalid_request",
-         probe_mpp_invalid(lambda tag: _mpp_body(tag, to=[f"{tag}@bücher.example"]))),
+    Case("mpp-idn-utf8-address", "http", "MPP to ['user@bücher.example']",
+         "202; carried as user@xn--bcher-kva.example (IDNA), delivered once, one identity in the SM Portal",
+         probe_mpp_idn),
+    Case("mpp-non-ascii-local-part", "http", "MPP to ['josé@ext.example'] (no SMTPUTF8)",
+         "422 invalid_request naming the address, nothing stored",
+         probe_mpp_invalid(lambda tag: _mpp_body(tag, to=[f"jos\u00e9.{tag}@ext.example"]))),
+    Case("mpp-kelvin-sign-local-part", "http", "MPP to ['\\u212aarol@ext.example'] (look-alike of karol@)",
+         "422 invalid_request, nothing stored",
+         probe_mpp_invalid(lambda tag: _mpp_body(tag, to=[f"\u212aarol.{tag}@ext.example"]))),
+    Case("mpp-header-vertical-tab", "http", "MPP headers {'X-Note': 'a\\x0bb'}", "422 invalid_request naming X-Note",
+         probe_mpp_invalid(lambda tag: _mpp_body(tag, headers={"X-Note": "a\x0bb"}))),
+    Case("mpp-header-paragraph-separator", "http", "MPP headers {'X-Note': 'a\\u2029b'}",
+         "422 invalid_request naming X-Note",
+         probe_mpp_invalid(lambda tag: _mpp_body(tag, headers={"X-Note": "a\u2029b"}))),
+    Case("http-oversized-unauthenticated", "http", "POST /mpp/api/messages, no credentials, Content-Length 300 MB",
+         "413 too_large before any byte of the body is read", probe_oversized_unauthenticated),
     Case("mpp-oversized", "http", "MPP text of 1.1 MB (limit 1 MiB)", "413 too_large, nothing stored",
          probe_mpp_invalid(lambda tag: _mpp_body(tag, text="y" * (MAX_BYTES + 100_000)), 413, "too_large")),
     Case("mpp-duplicate-recipients", "http", "MPP to Dup@, dup@CORP., cc dup@ (one person)",

@@ -78,10 +78,16 @@ class Tally:
                            ("duplicated", duplicated)):
             self.messages[key] += value
 
-    def intrusion(self, kind: str, refused: bool) -> None:
-        entry = self.intrusions.setdefault(kind, {"attempts": 0, "refused": 0})
+    def intrusion(self, kind: str, refused: bool, variety: str | None = None) -> None:
+        """One attempt of `kind`; `variety` names what makes it different in kind from the others (not a
+        mere re-spelling: e.g. method, credential and how the server answered) - the table counts kinds
+        apart from attempts. Without one, the attempt is of the kind's single variety."""
+        entry = self.intrusions.setdefault(kind, {"attempts": 0, "refused": 0, "varieties": []})
         entry["attempts"] += 1
         entry["refused"] += int(refused)
+        variety = variety or kind
+        if variety not in entry["varieties"]:
+            entry["varieties"].append(variety)
 
     def examples(self, name: str, count: int = 1) -> None:
         self.properties[name] = self.properties.get(name, 0) + count
@@ -129,10 +135,12 @@ class Target:
         return Path(self.sb.gateway_config()["database"])
 
     def pending_deliveries(self) -> int:
-        """Outbound rows the gateway has not yet recorded as delivered (read from its database)."""
+        """Outbound rows the gateway has not yet recorded as delivered or bounced (read from its database)."""
         conn = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=10)
         try:
-            return conn.execute("SELECT COUNT(*) FROM outbound WHERE delivered_at IS NULL").fetchone()[0]
+            cols = {r[1] for r in conn.execute("PRAGMA table_info(outbound)")}
+            bounced = " AND bounced_at IS NULL" if "bounced_at" in cols else ""
+            return conn.execute(f"SELECT COUNT(*) FROM outbound WHERE delivered_at IS NULL{bounced}").fetchone()[0]
         finally:
             conn.close()
 

@@ -47,8 +47,9 @@ class Attempts:
         self.tally = tally
         self.succeeded: list[str] = []
 
-    def __call__(self, kind: str, refused: bool, detail: object = "") -> None:
-        self.tally.intrusion(kind, bool(refused))
+    def __call__(self, kind: str, refused: bool, detail: object = "", variety: str | None = None) -> None:
+        """`variety`: what makes this attempt a different kind (default: its detail, else one per category)."""
+        self.tally.intrusion(kind, bool(refused), variety or (str(detail) if detail else None))
         if not refused:
             self.succeeded.append(f"{kind}: {detail}")
 
@@ -143,16 +144,33 @@ def test_tokens_of_others_guessed_and_replayed_are_refused(target, tally):
     mutations = {tb[:i] + alphabet[(alphabet.index(c) + 1) % 64] + tb[i + 1:] for i, c in enumerate(tb)}
     mutations |= {tb[:-1], tb[:22], tb + "A", tb.swapcase(), tb[::-1], "%", "_", "*", "' OR '1'='1", tb[:10] + "%",
                   "", " ", "null", "0"}
-    guesses = [secrets.token_urlsafe(24) for _ in range(300)] + sorted(mutations - {tb, tc})
+    # random 192-bit guesses cannot match (2^-192 each): a few per route show the routes refuse them, no more
+    random_guesses = 24
+    guesses = [secrets.token_urlsafe(24) for _ in range(random_guesses)] + sorted(mutations - {tb, tc})
     routes = [("GET", "/sm-portal/api/messages/{}"), ("GET", "/sm-portal/api/inbox/{}"), ("GET", "/sm-portal/m/{}"),
               ("POST", "/sm-portal/api/messages/{}/reply"), ("POST", "/sm-portal/api/messages/{}/print"),
               ("DELETE", "/sm-portal/api/messages/{}")]
+
+    def guess_kind(i: int, guess: str) -> str:
+        if i < random_guesses:
+            return "random 192-bit"
+        if len(guess) == len(tb) and guess not in (tb.swapcase(), tb[::-1]):
+            return "one character changed"
+        if tb.startswith(guess) and guess:
+            return "truncated"
+        if guess.startswith(tb):
+            return "extended"
+        if guess in (tb.swapcase(), tb[::-1]):
+            return "case-swapped or reversed"
+        return "wildcard, injection or blank"
+
     with requests.Session() as http:
         for i, guess in enumerate(guesses):
-            method, route = routes[i % len(routes)] if i < 300 else ("GET", "/sm-portal/api/messages/{}")
-            for m, rt in ([(method, route)] if i < 300 else routes):
+            method, route = routes[i % len(routes)] if i < random_guesses else ("GET", "/sm-portal/api/messages/{}")
+            for m, rt in ([(method, route)] if i < random_guesses else routes):
                 r = http.request(m, target.http + rt.format(guess), json={"text": "hi"}, timeout=10)
-                attempt("guessed or mutated token", _refused(r, tag), f"{m} {rt.format(guess)} -> {r.status_code}")
+                attempt("guessed or mutated token", _refused(r, tag), f"{m} {rt.format(guess)} -> {r.status_code}",
+                        variety=f"{guess_kind(i, guess)}: {m} {rt.format('{token}')} -> {r.status_code}")
     assert gw.get(f"/sm-portal/api/messages/{tb}").status_code == 200, "Bob's own token must still work"
 
     # Carol deletes her message; her token replayed afterwards
@@ -269,6 +287,16 @@ def definition_attempts(token: str) -> list[tuple[str, str, dict]]:
     return out
 
 
+def definition_variety(method: str, path: str, kw: dict, status: int) -> str:
+    """What kind of attempt this is, path spellings aside: method, credential, override, body, answer."""
+    headers = kw.get("headers", {})
+    auth = headers.get("Authorization", "none").split(" ")[0].lower()
+    override = next((h for h in headers if "override" in h.lower() or h == "X-HTTP-Method"), "")
+    override = override or ("?_method" if "_method=" in path else "")
+    body = "form" if "data" in kw else headers.get("Content-Type", "json")
+    return " ".join(filter(None, [method, auth, override, body, f"-> {status}"]))
+
+
 def try_to_change_definitions(request, token: str, *, until_changed: bool = False) -> list[tuple[str, str, int, bool]]:
     """Run every attempt through `request(method, path, **kw)`; (method, path, status, changed?) for each
     (``until_changed``: stop at the first attempt that changed something)."""
@@ -293,9 +321,10 @@ def test_definitions_cannot_be_changed_through_any_route(target, tally):
     with requests.Session() as http:
         outcomes = try_to_change_definitions(
             lambda method, path, **kw: http.request(method, target.http + path, timeout=10, **kw), gwtest.ADMIN_TOKEN)
-    for method, path, status, changed in outcomes:
+    for (method, path, status, changed), (_, _, kw) in zip(outcomes, definition_attempts(gwtest.ADMIN_TOKEN)):
         refused = not changed and (method == "GET" or not 200 <= status < 300)  # a GET may read, never change
-        attempt("change a definition", refused, f"{method} {path} -> {status}, changed: {changed}")
+        attempt("change a definition", refused, f"{method} {path} -> {status}, changed: {changed}",
+                variety=definition_variety(method, path, kw, status))
     attempt.check()
     assert target.gw.get("/admin", auth=("admin", gwtest.ADMIN_TOKEN)).text == before_page
     listed = target.gw.admin("GET", "/admin/api/definitions").json()["definitions"]

@@ -43,5 +43,18 @@ def test_counters_of_several_workers_are_merged(tmp_path):
     merged = merge(tmp_path)
     assert len(merged["bad_inputs"]) == 4
     assert merged["messages"]["acknowledged"] == 20
-    assert merged["intrusions"]["guessed token"] == {"attempts": 10, "refused": 10}
+    assert merged["intrusions"]["guessed token"] == {"attempts": 10, "refused": 10, "varieties": ["guessed token"]}
     assert merge(tmp_path / "nothing-here") is None
+
+
+def test_kinds_are_counted_apart_from_attempts_and_the_untried_is_named(tmp_path):
+    one, two = counters(), counters()
+    one["intrusions"]["guessed token"]["varieties"] = ["random", "truncated"]
+    two["intrusions"]["guessed token"]["varieties"] = ["random", "one character changed"]
+    (tmp_path / "counters-gw0.json").write_text(json.dumps(one))
+    (tmp_path / "counters-gw1.json").write_text(json.dumps(two))
+    text, ok = report(merge(tmp_path))
+    assert ok
+    assert "(10 attempts of 3 kinds)" in next(l for l in text.splitlines() if l.startswith("intrusions"))
+    assert "  guessed token (10 attempts of 3 kinds)" in text
+    assert "not tried:" in text and "timing side channels" in text
