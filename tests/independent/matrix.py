@@ -118,7 +118,10 @@ class Running:
         if self.behaviour:
             classification.update(B.get(self.behaviour).classification)
         text = (_toml({"name": "Northwind Secure Mail", "version": "1.0.0", "driver": "reference",
-                       "internal_domains": DOMAINS, "delivery_timeout_s": 10})
+                       "internal_domains": DOMAINS, "delivery_timeout_s": 10,
+                       # the first six, plus the opt-in page check (Northwind serves /sm-portal/m/{token})
+                       "capabilities": ["smtp-submission", "mpp", "sm-portal", "admin-console", "clock",
+                                        "sm-portal-index", "sm-portal-page"]})
                 + "\n[target]\n" + _toml({"http": f"http://127.0.0.1:{self.ports['http_port']}",
                                          "smtp": f"127.0.0.1:{self.ports['smtp_port']}",
                                          "admin_token": self.token})
