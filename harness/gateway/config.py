@@ -56,6 +56,7 @@ class GatewayConfig:
     relay_host: str = "127.0.0.1"
     relay_port: int = 1025
     test_clock: bool = False
+    sandbox_sign_in: bool = False  # GET /mpp without a session offers a sign-in by address (sandboxes only)
     max_message_bytes: int = 10 * 1024 * 1024
     max_recipients: int = 100
     banner_text: str = "This message was sent securely using Secure Messaging."

@@ -133,7 +133,7 @@ def create_app(config, store, gateway, catalogue, clock) -> FastAPI:
     async def _admin_auth(request: Request, call_next):
         path = request.url.path
         if (path == "/admin" or path.startswith("/admin/")) and not _admin_ok(request):
-            headers = {"WWW-Authenticate": 'Basic realm="smlite admin"'}
+            headers = {"WWW-Authenticate": 'Basic realm="smlite admin console (user: admin, password: the admin token)"'}
             return error_response(request, 401, "unauthorized", "administrator credentials required", headers)
         return await call_next(request)
 
@@ -248,7 +248,7 @@ def create_app(config, store, gateway, catalogue, clock) -> FastAPI:
         origin = request.headers.get("origin")
         own = f"{request.url.scheme}://{request.headers.get('host', '')}"
         cookie = request.cookies.get(LOGIN_CODE_COOKIE, "")
-        if (origin is not None and origin != own) or request.headers.get("sec-fetch-site") in ("cross-site",
+        if (origin not in (None, "null") and origin != own) or request.headers.get("sec-fetch-site") in ("cross-site",
                                                                                                 "same-site"):
             return error_response(request, 403, "cross_site_login", "MPP sign-in must come from this site")
         if not code or not cookie or not hmac.compare_digest(code.encode(), cookie.encode()):
@@ -262,8 +262,42 @@ def create_app(config, store, gateway, catalogue, clock) -> FastAPI:
 
     @app.get("/mpp", response_class=HTMLResponse)
     def mpp_page(request: Request):
-        user = gateway.mpp_user(request.cookies.get("mpp_session"))
+        try:
+            user = gateway.mpp_user(request.cookies.get("mpp_session"))
+        except GatewayError as exc:
+            if exc.status != 401 or not config.sandbox_sign_in:
+                raise
+            code = secrets.token_urlsafe(24)  # the sign-in form's one-time code, as for /mpp/login
+            resp = page("mpp_signin.html", domains=config.internal_domains, code=code)
+            resp.set_cookie(LOGIN_CODE_COOKIE, code, max_age=600, httponly=True, samesite="strict", path="/mpp")
+            return resp
         return page("mpp.html", user=user, items=gateway.mpp_view(user))
+
+    @app.post("/mpp/sign-in", status_code=303, include_in_schema=False)
+    async def mpp_sign_in(request: Request):
+        """Sandboxes only (config sandbox_sign_in): an internal user signs in by address, by a same-site POST."""
+        if not config.sandbox_sign_in:
+            return error_response(request, 404, "not_found", "not found")
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        address, code = (form.get("address") or [""])[0].strip(), (form.get("code") or [""])[0]
+        origin = request.headers.get("origin")
+        own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+        cookie = request.cookies.get(LOGIN_CODE_COOKIE, "")
+        # "null": pages here send no referrer, so a same-origin form posts Origin: null; the one-time
+        # code in a SameSite=Strict cookie is what a cross-site page cannot have
+        if origin not in (None, "null") and origin != own:
+            return error_response(request, 403, "cross_site_login", "MPP sign-in must come from this site")
+        if not code or not cookie or not hmac.compare_digest(code.encode(), cookie.encode()):
+            return error_response(request, 403, "login_code_mismatch", "open the sign-in page again")
+        session = await run_in_threadpool(gateway.create_mpp_session, address)
+        resp = RedirectResponse("/mpp", status_code=303)
+        resp.set_cookie("mpp_session", session, httponly=True, samesite="strict", path="/mpp")
+        return resp
+
+    @app.get("/sm-portal", response_class=HTMLResponse, include_in_schema=False)
+    def sm_portal_landing():
+        """What a person sees at the bare SM Portal URL: how messages arrive; nothing private."""
+        return page("portal_landing.html")
 
     # -- SM Portal ------------------------------------------------------------------------
     @app.get("/sm-portal/api/messages/{token}",

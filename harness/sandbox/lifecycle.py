@@ -217,6 +217,7 @@ class Sandbox:
             "database": str(self.run_dir / "gateway.sqlite3"),
             "relay_host": relay[0], "relay_port": relay[1],
             "admin_token": s.admin_token, "test_clock": s.test_clock, "variant": s.variant,
+            "sandbox_sign_in": True,  # the printed MPP URL opens a sign-in page (pick or type a user)
             "ready_file": str(self.run_dir / "gateway.ready.json"),
             **s.extra,
             **(self.tls.prepare(self.run_dir) if self.tls.active else {}),
