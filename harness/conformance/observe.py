@@ -181,7 +181,7 @@ class Observer:
         self.driver, self.mailpit, self.rules, self.timeout_s = driver, mailpit, rules, timeout_s
         self.control = control  # proves the mail sandbox itself works when a wait runs out
         self.origins = list(declared_origins(driver.profile))  # where a link into the SM Portal may point
-        self.latency = latency if latency is not None else tracker_for(mailpit.api_url)
+        self.latency = latency if latency is not None else tracker_for(getattr(mailpit, "api_url", None) or repr(mailpit))
         self.progress = progress
         self._started: dict[str, tuple[float, float]] = {}  # marker -> (monotonic, wall) first asked about it
         self._barriers: dict[str, list[Barrier]] = {}

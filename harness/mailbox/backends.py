@@ -54,6 +54,10 @@ class Mailbox(Protocol):
                           by: MatchBy = "envelope") -> list[Message]:
         """At least `count` messages to `address` (matching `predicate`), oldest first; WaitTimeout at the deadline."""
 
+    def watch(self, address: str, step: Callable[[list[MessageSummary]], Any], deadline_s: float, *,
+              by: MatchBy = "envelope", tick_s: float = 0.25) -> Any:
+        """``step(messages to address)`` on every change until it returns something; None at the deadline."""
+
 
 def _bad(where: str, text: str) -> UsageError:
     return UsageError("Bad target profile", f"{where}: {text} (see docs/vendors.md, 'Observing through IMAP')")

@@ -179,6 +179,26 @@ class ImapMailbox:
                 time.sleep(min(poll_interval, remaining))
                 poll_interval = min(poll_interval * 1.6, 0.25)
 
+    def watch(self, address: str, step: Callable[[list[MessageSummary]], Any], deadline_s: float, *,
+              by: MatchBy = "envelope", tick_s: float = 0.25) -> Any:
+        """As ``MailpitClient.watch``: call ``step(summaries, oldest first)`` on every change (IMAP IDLE)
+        and at least every `tick_s`, until it returns something other than None; None at the deadline."""
+        if by not in ("envelope", "headers"):
+            raise ValueError(f"by must be 'envelope' or 'headers', not {by!r}")
+        give_up_at = time.monotonic() + deadline_s
+        login = self.settings.login_for(address)
+        while True:
+            found = step([_summary(m) for m in self._messages_of(address, by)])
+            if found is not None:
+                return found
+            remaining = give_up_at - time.monotonic()
+            if remaining <= 0:
+                return None
+            if b"IDLE" in self._call(login, lambda c: c.capabilities()):
+                self._idle(login, min(remaining, tick_s))
+            else:  # polling to the deadline: the next _sync's SEARCH is the NOOP
+                time.sleep(min(remaining, tick_s))
+
     # -- plumbing ----------------------------------------------------------
     def _messages_of(self, address: str, by: MatchBy) -> list[Message]:
         login = self.settings.login_for(address)
