@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from harness.gateway import lifeline as gateway_lifeline
+from harness.sandbox import private, procs
 
 REPO = Path(__file__).resolve().parent.parent
 
