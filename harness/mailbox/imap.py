@@ -197,7 +197,7 @@ class ImapMailbox:
             if b"IDLE" in self._call(login, lambda c: c.capabilities()):
                 self._idle(login, min(remaining, tick_s))
             else:  # polling to the deadline: the next _sync's SEARCH is the NOOP
-                time.sleep(min(remaining, tick_s))
+                time.sleep(min(remaining, tick_s))  # polling to the deadline (no IDLE)
 
     # -- plumbing ----------------------------------------------------------
     def _messages_of(self, address: str, by: MatchBy) -> list[Message]:

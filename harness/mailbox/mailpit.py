@@ -300,7 +300,7 @@ class MailpitClient:
                     events.wait(pause)
                     events = None if events.broken else events
                 else:
-                    time.sleep(pause)
+                    time.sleep(pause)  # polling to the deadline (no event stream)
         finally:
             if events is not None:
                 events.close()
