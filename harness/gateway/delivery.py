@@ -18,7 +18,10 @@ RFC 3464) is queued to the original sender - the message's sender for the
 gateway's own notifications, else the row's envelope sender. A bounce is sent
 with the null reverse path and is never bounced itself. The worker sleeps
 only until the next retry is due, and wakes at once when ``wake()`` is called
-(after each commit). Rows left pending by an earlier run are picked up at
+(after each commit). The connection to the relay is kept between rounds
+and closed after ``RELAY_IDLE_S`` unused; if the relay closed it meanwhile,
+the row is sent again at once on a new connection (nothing had been sent on
+the old one). Rows left pending by an earlier run are picked up at
 start-up.
 """
 
@@ -38,6 +41,7 @@ log = logging.getLogger("smlite.gateway")
 
 BACKOFF_START = 0.05
 BACKOFF_MAX = 2.0
+RELAY_IDLE_S = 5.0  # a relay connection unused this long is closed
 MAX_ATTEMPTS = 200  # with the backoff above: about 6.5 minutes of a relay that is down, then a bounce
 
 
@@ -60,6 +64,8 @@ class DeliveryWorker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._sent: dict[int, float] = {}  # pk -> when the relay took it, not yet marked in the store
+        self._smtp: smtplib.SMTP | None = None  # kept between rounds, closed after RELAY_IDLE_S unused
+        self._smtp_used = 0.0
         self._thread = threading.Thread(target=self._run, name="smlite-delivery", daemon=True)
 
     def start(self) -> None:
@@ -72,6 +78,8 @@ class DeliveryWorker:
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout)
+        if not self._thread.is_alive():
+            self._smtp = _close(self._smtp)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -89,44 +97,64 @@ class DeliveryWorker:
             if self._stop.is_set():
                 break
             wait = None if next_at is None else max(0.0, next_at - time.time())
+            if self._smtp is not None:  # wake up to close an idle relay connection
+                wait = RELAY_IDLE_S if wait is None else min(wait, RELAY_IDLE_S)
             if wait is None or wait > 0:
                 self._wake.wait(wait)
 
     def _record_sent(self) -> None:
-        """Mark delivered what the relay took; a StorageError leaves the rest for the next round."""
-        for pk, at in list(self._sent.items()):
-            self.store.mark_delivered(pk, at)
-            del self._sent[pk]
+        """Mark delivered what the relay took, in one unit; a StorageError leaves them for the next round."""
+        if self._sent:
+            sent = dict(self._sent)
+            self.store.mark_delivered_many(sent)
+            for pk in sent:
+                del self._sent[pk]
 
     def _deliver_due(self) -> None:
         self._record_sent()
         rows = self.store.due_outbound(time.time())
         if not rows:
+            if self._smtp is not None and time.monotonic() - self._smtp_used > RELAY_IDLE_S:
+                self._smtp = _close(self._smtp)
             return
-        smtp = None
-        try:
-            for row in rows:
-                if self._stop.is_set():
-                    return
-                try:
-                    if smtp is None:
-                        smtp = smtplib.SMTP(self.relay[0], self.relay[1], timeout=self.timeout)
-                        smtp.ehlo_or_helo_if_needed()
-                    smtp.sendmail(row["mail_from"], [row["recipient"]], row["raw"])
-                except Exception as exc:  # noqa: BLE001 - one row's failure is that row's, whatever it is
-                    smtp = _close(smtp)  # the session may be mid-transaction: start the next row afresh
-                    self._failed(row, exc)
-                    continue
-                # the relay has it: never send this row again, even if the store cannot say so yet;
-                # record it at once (a crash before this commit means one duplicate, never a loss)
-                self._sent[row["pk"]] = time.time()
-                try:
-                    self._record_sent()
-                finally:
-                    log.info("delivered %d to %s via %s:%d", row["pk"], row["recipient"], *self.relay)
-        finally:
-            _close(smtp)
+        for row in rows:
+            if self._stop.is_set():
+                return
+            try:
+                self._send(row)
+            except Exception as exc:  # noqa: BLE001 - one row's failure is that row's, whatever it is
+                self._smtp = _close(self._smtp)  # the session may be mid-transaction: start the next row afresh
+                self._failed(row, exc)
+                continue
+            # the relay has it: never send this row again, even if the store cannot say so yet;
+            # record it at once (a crash before this commit means one duplicate, never a loss)
+            self._sent[row["pk"]] = time.time()
+            try:
+                self._record_sent()
+            finally:
+                log.info("delivered %d to %s via %s:%d", row["pk"], row["recipient"], *self.relay)
 
+    def _send(self, row) -> None:
+        """One row to the relay, on the kept connection; a connection the relay closed while it was
+        idle is opened again once (nothing was sent on it), any other error is the row's."""
+        reused = self._smtp is not None
+        if self._smtp is None:
+            self._smtp = self._connect()
+        try:
+            self._smtp.sendmail(row["mail_from"], [row["recipient"]], row["raw"])
+        except (smtplib.SMTPServerDisconnected, ConnectionError) as exc:
+            if not reused:
+                raise
+            log.info("relay connection was closed while idle (%s); reconnecting", exc)
+            self._smtp = _close(self._smtp)
+            self._smtp = self._connect()
+            self._smtp.sendmail(row["mail_from"], [row["recipient"]], row["raw"])
+        self._smtp_used = time.monotonic()
+
+    def _connect(self) -> smtplib.SMTP:
+        smtp = smtplib.SMTP(self.relay[0], self.relay[1], timeout=self.timeout, local_hostname=self.hostname)
+        smtp.ehlo_or_helo_if_needed()
+        return smtp
 
     def _failed(self, row, exc: Exception) -> None:
         attempts = row["attempts"] + 1

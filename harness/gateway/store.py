@@ -1,26 +1,38 @@
-"""SQLite persistence of the gateway (WAL mode, behind one lock).
+"""SQLite persistence of the gateway (WAL mode, group commit).
 
 Owns the schema and every query: messages (with their raw original bytes),
 per-recipient rows (portal token, mailbox and MPP kinds, deleted flag), MPP
 items, the outbound delivery queue, MPP sessions and small settings (the clock
-offset). Accepting a message is ONE transaction (``accept``); callers answer
-250/202 only after it returns. ``on_commit`` is called after every commit that
-adds outbound rows, so the delivery worker wakes at once.
+offset). Accepting a message is ONE unit of work (``accept``); callers answer
+250/202 only after it returns, i.e. after the transaction that holds it has
+committed with ``synchronous=FULL`` (fsync). ``on_commit`` is called after
+every commit that adds outbound rows, so the delivery worker wakes at once.
 
-Reads use one long-lived connection. Each write transaction opens the
-database afresh, so storage that became read-only (or was restored) is noticed
-at the next write instead of being hidden behind file descriptors opened at
-start-up. A write that cannot be committed raises ``StorageError``: the
-caller must refuse (SMTP 451, HTTP 503), never acknowledge.
+Group commit: writers that arrive while a transaction is committing wait, and
+the next of them commits everything queued meanwhile in one transaction and
+one fsync (each unit in its own SAVEPOINT, so one unit's constraint error
+fails only that unit). Nothing is acknowledged before its commit; a failed
+BEGIN or COMMIT fails every unit of the batch with ``StorageError``.
+Hand-written: neither sqlite3 nor a library on the index offers group commit
+for a synchronous caller.
+
+Reads use one long-lived connection; writes one kept write connection,
+revalidated before every batch: if the database file was replaced (restored:
+another inode) it is reopened, and if the file or its folder is no longer
+writable (chmod, a read-only mount) the batch fails at once. So storage that
+became read-only is noticed at the next write instead of being hidden behind
+file descriptors opened at start-up. A write that cannot be committed raises
+``StorageError``: the caller must refuse (SMTP 451, HTTP 503), never
+acknowledge.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
-from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable
 
 from .policy import address_key
 
@@ -90,9 +102,28 @@ class StorageError(Exception):
     """The database cannot take a write now (read-only, full, I/O error); nothing was committed."""
 
 
+class _Unit:
+    """One caller's write: ``fn(conn)`` run inside the batch's transaction, its outcome after COMMIT."""
+
+    __slots__ = ("fn", "done", "value", "error", "notify", "durable")
+
+    def __init__(self, fn: Callable[[sqlite3.Connection], object], notify: bool, durable: bool) -> None:
+        self.fn = fn
+        self.notify = notify
+        self.durable = durable
+        self.done = False
+        self.value: object = None
+        self.error: BaseException | None = None
+
+    def outcome(self) -> object:
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
 class Store:
     def __init__(self, path: str, on_commit: Callable[[], None] | None = None) -> None:
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the read connection
         self._path = path
         self._memory = path == ":memory:" or path.startswith("file::memory:")
         self._conn = self._connect()
@@ -100,6 +131,14 @@ class Store:
         self._conn.executescript(SCHEMA)
         self._migrate()
         self.on_commit = on_commit
+        self._writes = threading.Condition()
+        self._queued: list[_Unit] = []
+        self._committing = False
+        self._writer: sqlite3.Connection | None = None
+        self._writer_file: tuple[int, int] | None = None
+        self._writer_sync = "FULL"  # what _connect sets
+        self.batches = 0  # transactions committed, for tests and the bench
+        self.units = 0  # units committed in them
 
     def _migrate(self) -> None:
         """Bring a database written by an earlier gateway up to date (idempotent, one transaction):
@@ -139,45 +178,115 @@ class Store:
         return conn
 
     def close(self) -> None:
+        with self._writes:
+            self._drop_writer()
         with self._lock:
             self._conn.close()
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction on a fresh connection (the read connection for :memory:)."""
-        with self._lock:
-            conn = None
+    # -- writing: group commit -----------------------------------------------
+    def _write(self, fn: Callable[[sqlite3.Connection], object], notify: bool = False,
+               durable: bool = True) -> object:
+        """Run ``fn(conn)`` in a write transaction; return its value once committed (or raise).
+        ``notify``: the unit adds outbound rows, call ``on_commit`` after its commit. ``durable=False``:
+        the commit may skip the fsync when no unit of its batch needs one (see ``mark_delivered_many``)."""
+        unit = _Unit(fn, notify, durable)
+        with self._writes:
+            self._queued.append(unit)
+            while self._committing and not unit.done:
+                self._writes.wait()
+            if unit.done:
+                return self._finish(unit)
+            self._committing = True
+            batch, self._queued = self._queued, []
+        try:
+            if self._memory:  # one connection for reads and writes
+                with self._lock:
+                    self._commit(batch)
+            else:
+                self._commit(batch)
+        finally:
+            with self._writes:
+                self._committing = False
+                self._writes.notify_all()
+        return self._finish(unit)
+
+    def _finish(self, unit: _Unit) -> object:
+        if unit.notify and unit.error is None:
+            self._notify()
+        return unit.outcome()
+
+    def _commit(self, batch: list[_Unit]) -> None:
+        """One transaction for ``batch``; every unit ends done, with a value or an error."""
+        try:
             try:
-                conn = self._conn if self._memory else self._connect()
+                conn = self._writable()
+                sync = "FULL" if any(u.durable for u in batch) else "NORMAL"
+                if sync != self._writer_sync:
+                    conn.execute(f"PRAGMA synchronous={sync}")
+                    self._writer_sync = sync
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                self._discard(conn)
+                self._drop_writer()
                 raise StorageError(f"cannot start a write transaction: {exc}") from exc
-            try:
-                yield conn
-            except BaseException as exc:
+            for i, unit in enumerate(batch):
+                conn.execute("SAVEPOINT unit")
                 try:
-                    conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
-                self._discard(conn)
-                if isinstance(exc, sqlite3.Error):
-                    raise StorageError(f"write failed: {exc}") from exc
-                raise
+                    unit.value = unit.fn(conn)
+                except BaseException as exc:  # noqa: BLE001 - the unit's own failure, handed to its caller
+                    unit.error = exc
+                    if isinstance(exc, sqlite3.Error):
+                        unit.error = StorageError(f"write failed: {exc}")
+                        unit.error.__cause__ = exc
+                    if not conn.in_transaction:  # SQLite gave up the whole transaction (I/O error, disk full)
+                        raise StorageError(f"write failed: {exc}") from exc
+                    conn.execute("ROLLBACK TO unit")
+                conn.execute("RELEASE unit")
             try:
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
+                raise StorageError(f"commit failed: {exc}") from exc
+            self.batches += 1
+            self.units += sum(u.error is None for u in batch)
+        except BaseException as exc:
+            if self._writer is not None and self._writer.in_transaction:
                 try:
-                    conn.execute("ROLLBACK")
+                    self._writer.execute("ROLLBACK")
                 except sqlite3.Error:
                     pass
-                raise StorageError(f"commit failed: {exc}") from exc
-            finally:
-                self._discard(conn)
+            self._drop_writer()
+            failure = exc if isinstance(exc, StorageError) else StorageError(f"write failed: {exc}")
+            for unit in batch:  # nothing of this batch is in the database
+                unit.value, unit.error = None, failure
+        finally:
+            for unit in batch:
+                unit.done = True
 
-    def _discard(self, conn: sqlite3.Connection | None) -> None:
-        if conn is not None and conn is not self._conn:
-            conn.close()
+    def _writable(self) -> sqlite3.Connection:
+        """The kept write connection, reopened if the file was replaced; StorageError if it cannot be written."""
+        if self._memory:
+            return self._conn
+        try:
+            st = os.stat(self._path)
+        except OSError as exc:
+            self._drop_writer()
+            raise StorageError(f"database file unavailable: {exc}") from exc
+        folder = os.path.dirname(os.path.abspath(self._path))
+        if not (os.access(self._path, os.W_OK) and os.access(folder, os.W_OK)):
+            self._drop_writer()
+            raise StorageError(f"database {self._path} or its folder is not writable")
+        if self._writer is None or self._writer_file != (st.st_dev, st.st_ino):
+            self._drop_writer()
+            self._writer = self._connect()
+            self._writer_file = (st.st_dev, st.st_ino)
+        return self._writer
+
+    def _drop_writer(self) -> None:
+        if self._writer is not None and self._writer is not self._conn:
+            try:
+                self._writer.close()
+            except sqlite3.Error:
+                pass
+        self._writer, self._writer_file, self._writer_sync = None, None, "FULL"
 
     def _query(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -190,7 +299,7 @@ class Store:
     # -- accepting -----------------------------------------------------------
     def accept(self, message: dict, recipients: list[dict], outbound: list[dict], mpp_items: list[dict]) -> int:
         """Write a message with everything that follows from it, atomically."""
-        with self._tx() as c:
+        def unit(c: sqlite3.Connection) -> int:
             cur = c.execute(
                 "INSERT INTO messages (message_id, sender, to_json, cc_json, subject, raw, definition,"
                 " application, sent_at, in_reply_to) VALUES (:message_id, :sender, :to_json, :cc_json,"
@@ -198,38 +307,31 @@ class Store:
                 message,
             )
             pk = cur.lastrowid
-            for r in recipients:
-                c.execute(
-                    "INSERT INTO recipients (message_pk, recipient, recipient_lc, internal, token, mailbox,"
-                    " mpp, in_portal) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (pk, r["recipient"], address_key(r["recipient"]), int(r["internal"]), r["token"],
-                     r["mailbox"], r["mpp"], int(r["in_portal"])),
-                )
-            for o in outbound:
-                c.execute(
-                    "INSERT INTO outbound (message_pk, recipient, mail_from, raw, next_attempt_at, created_at)"
-                    " VALUES (?, ?, ?, ?, 0, ?)",
-                    (pk, o["recipient"], o["mail_from"], o["raw"], time.time()),
-                )
-            for m in mpp_items:
-                c.execute(
-                    "INSERT INTO mpp_items (owner_lc, message_pk, kind, raw, received_at, portal_token)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (address_key(m["owner"]), pk, m["kind"], m["raw"], m["received_at"], m.get("portal_token")),
-                )
-        if outbound:
-            self._notify()
-        return pk
-
-    def enqueue(self, recipient: str, mail_from: str, raw: bytes, message_pk: int | None = None) -> None:
-        with self._tx() as c:
-            c.execute(
+            c.executemany(
+                "INSERT INTO recipients (message_pk, recipient, recipient_lc, internal, token, mailbox,"
+                " mpp, in_portal) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(pk, r["recipient"], address_key(r["recipient"]), int(r["internal"]), r["token"],
+                  r["mailbox"], r["mpp"], int(r["in_portal"])) for r in recipients],
+            )
+            now = time.time()
+            c.executemany(
                 "INSERT INTO outbound (message_pk, recipient, mail_from, raw, next_attempt_at, created_at)"
                 " VALUES (?, ?, ?, ?, 0, ?)",
-                (message_pk, recipient, mail_from, raw, time.time()),
+                [(pk, o["recipient"], o["mail_from"], o["raw"], now) for o in outbound],
             )
-        self._notify()
+            c.executemany(
+                "INSERT INTO mpp_items (owner_lc, message_pk, kind, raw, received_at, portal_token)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(address_key(m["owner"]), pk, m["kind"], m["raw"], m["received_at"], m.get("portal_token"))
+                 for m in mpp_items],
+            )
+            return pk
+        return self._write(unit, notify=bool(outbound))
 
+    def enqueue(self, recipient: str, mail_from: str, raw: bytes, message_pk: int | None = None) -> None:
+        self._write(lambda c: c.execute(
+            "INSERT INTO outbound (message_pk, recipient, mail_from, raw, next_attempt_at, created_at)"
+            " VALUES (?, ?, ?, ?, 0, ?)", (message_pk, recipient, mail_from, raw, time.time())), notify=True)
     # -- SM Portal -----------------------------------------------------------
     def by_token(self, token: str) -> sqlite3.Row | None:
         rows = self._query(
@@ -248,17 +350,14 @@ class Store:
         )
 
     def delete_token(self, token: str) -> bool:
-        with self._tx() as c:
-            cur = c.execute(
-                "UPDATE recipients SET deleted = 1 WHERE token = ? AND in_portal = 1 AND deleted = 0", (token,)
-            )
-            return cur.rowcount == 1
+        return self._write(lambda c: c.execute(
+            "UPDATE recipients SET deleted = 1 WHERE token = ? AND in_portal = 1 AND deleted = 0", (token,)
+        ).rowcount == 1)
 
     # -- MPP -----------------------------------------------------------------
     def create_mpp_session(self, token: str, address: str, created_at: str) -> None:
-        with self._tx() as c:
-            c.execute("INSERT INTO mpp_sessions (token, address, created_at) VALUES (?, ?, ?)",
-                      (token, address, created_at))
+        self._write(lambda c: c.execute("INSERT INTO mpp_sessions (token, address, created_at) VALUES (?, ?, ?)",
+                                        (token, address, created_at)))
 
     def mpp_session(self, token: str) -> str | None:
         rows = self._query("SELECT address FROM mpp_sessions WHERE token = ?", (token,))
@@ -302,25 +401,29 @@ class Store:
 
     def mark_bounced(self, pk: int, at: float, error: str, bounce: dict | None) -> None:
         """The row failed for good: it leaves the queue and, in the same transaction, its bounce is queued."""
-        with self._tx() as c:
+        def unit(c: sqlite3.Connection) -> None:
             c.execute("UPDATE outbound SET attempts = attempts + 1, bounced_at = ?, last_error = ? WHERE pk = ?",
                       (at, error[:500], pk))
             if bounce is not None:
                 c.execute("INSERT INTO outbound (message_pk, recipient, mail_from, raw, next_attempt_at, created_at)"
                           " VALUES (NULL, ?, '', ?, 0, ?)", (bounce["recipient"], bounce["raw"], at))
-        if bounce is not None:
-            self._notify()
+        self._write(unit, notify=bounce is not None)
 
     def mark_delivered(self, pk: int, at: float) -> None:
-        with self._tx() as c:
-            c.execute("UPDATE outbound SET delivered_at = ?, attempts = attempts + 1 WHERE pk = ?", (at, pk))
+        self.mark_delivered_many({pk: at})
+
+    def mark_delivered_many(self, sent: dict[int, float]) -> None:
+        """Rows the relay took (pk -> when), recorded in one unit, without an fsync of its own: the
+        commit reaches the WAL file before this returns, so it survives the process being killed;
+        only a power cut could lose it, and that means a duplicate delivery, never a lost one."""
+        self._write(lambda c: c.executemany(
+            "UPDATE outbound SET delivered_at = ?, attempts = attempts + 1 WHERE pk = ?",
+            [(at, pk) for pk, at in sent.items()]), durable=False)
 
     def mark_failed(self, pk: int, next_at: float, error: str) -> None:
-        with self._tx() as c:
-            c.execute(
-                "UPDATE outbound SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE pk = ?",
-                (next_at, error[:500], pk),
-            )
+        self._write(lambda c: c.execute(
+            "UPDATE outbound SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE pk = ?",
+            (next_at, error[:500], pk)))
 
     # -- settings ------------------------------------------------------------
     def get_setting(self, key: str) -> str | None:
@@ -328,6 +431,5 @@ class Store:
         return rows[0]["value"] if rows else None
 
     def set_setting(self, key: str, value: str) -> None:
-        with self._tx() as c:
-            c.execute("INSERT INTO settings (key, value) VALUES (?, ?)"
-                      " ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+        self._write(lambda c: c.execute("INSERT INTO settings (key, value) VALUES (?, ?)"
+                                        " ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value)))

@@ -18,11 +18,13 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
+import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -325,3 +327,36 @@ def make_message(*, frm: str, to: list[str], subject: str, text: str = "Hello th
     if attachment is not None:
         msg.add_attachment(attachment, maintype="application", subtype="octet-stream", filename="data.bin")
     return msg.as_bytes()
+
+
+@contextmanager
+def read_only(folder: Path):
+    """Make `folder` and its files read-only to the gateway, then writable again.
+
+    Not root: chmod. Root (which ignores modes): a read-only bind mount over the
+    folder. Neither possible: skip, saying why.
+    """
+    if os.geteuid() != 0:
+        modes = {p: p.stat().st_mode for p in [folder, *folder.iterdir()]}
+        for p in modes:
+            p.chmod(0o555 if p == folder else 0o444)
+        try:
+            yield "chmod a-w"
+        finally:
+            for p, mode in modes.items():
+                p.chmod(mode)
+        return
+    done = subprocess.run(["mount", "--bind", "-o", "ro", str(folder), str(folder)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot make {folder} read-only as root here (mount --bind -o ro: {done.stderr.strip()})")
+    try:
+        try:
+            (folder / "probe").write_text("x")
+        except OSError:
+            pass
+        else:
+            pytest.skip("the read-only bind mount is writable here")
+        yield "read-only bind mount"
+    finally:
+        if subprocess.run(["umount", str(folder)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(folder)], capture_output=True)

@@ -65,3 +65,23 @@ def test_restart_keeps_portal_messages_and_clock(start_gateway, mailpit):
     assert now - datetime.now(timezone.utc) > timedelta(days=2.9)
     r = gw.admin("POST", "/admin/api/clock", json={"advance_days": 1})
     assert r.status_code == 404 and r.json()["error"] == "clock_control_disabled"
+
+
+def test_the_kept_relay_connection_survives_a_relay_restart(start_gateway, down_mailpit):
+    """The worker keeps its relay connection between messages; when the relay was restarted
+    meanwhile, the next message goes out at once on a new connection, once, with no failed attempt."""
+    down_mailpit.start()
+    gw = start_gateway("kept-relay", relay_port=down_mailpit.smtp_port)
+    first, second = uniq(), uniq()
+    assert gw.send(make_message(frm=ALICE, to=[f"{first}@corp.example"], subject=f"Kept {first}",
+                                definition=None), ALICE, [f"{first}@corp.example"])[0] == 250
+    down_mailpit.wait(first, 1, timeout=10)
+    down_mailpit.stop()
+    down_mailpit.start()  # same ports; the gateway's connection to the old process is dead
+    assert gw.send(make_message(frm=ALICE, to=[f"{second}@corp.example"], subject=f"Kept {second}",
+                                definition=None), ALICE, [f"{second}@corp.example"])[0] == 250
+    down_mailpit.wait(second, 1, timeout=10)
+    log = gw.log_text()
+    assert "reconnecting" in log, "the second message should have found the kept connection closed"
+    assert "failed (attempt" not in log, "a closed idle connection is not a failed delivery"
+    assert down_mailpit.count(second) == 1

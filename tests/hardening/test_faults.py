@@ -21,7 +21,6 @@ import smtplib
 import subprocess
 import sys
 import threading
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -197,39 +196,6 @@ def kill_and_restart(target: Target, burst: Burst) -> None:
 
 # -- the disk ---------------------------------------------------------------------------------------
 
-@contextmanager
-def read_only(folder: Path):
-    """Make `folder` and its files read-only to the gateway, then writable again.
-
-    Not root: chmod. Root (which ignores modes): a read-only bind mount over the
-    folder. Neither possible: skip, saying why.
-    """
-    if os.geteuid() != 0:
-        modes = {p: p.stat().st_mode for p in [folder, *folder.iterdir()]}
-        for p in modes:
-            p.chmod(0o555 if p == folder else 0o444)
-        try:
-            yield "chmod a-w"
-        finally:
-            for p, mode in modes.items():
-                p.chmod(mode)
-        return
-    done = subprocess.run(["mount", "--bind", "-o", "ro", str(folder), str(folder)], capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot make {folder} read-only as root here (mount --bind -o ro: {done.stderr.strip()})")
-    try:
-        try:
-            (folder / "probe").write_text("x")
-        except OSError:
-            pass
-        else:
-            pytest.skip("the read-only bind mount is writable here")
-        yield "read-only bind mount"
-    finally:
-        if subprocess.run(["umount", str(folder)], capture_output=True).returncode != 0:
-            subprocess.run(["umount", "-l", str(folder)], capture_output=True)
-
-
 def _send(target: Target, tag: str, rcpt: str) -> tuple[int, bytes]:
     return target.gw.send(gwtest.make_message(frm=SENDER, to=[rcpt], subject=f"Disk {tag}"), SENDER, [rcpt])
 
@@ -245,7 +211,7 @@ def test_database_disk_read_only_refuses_then_recovers(target, tally):
         assert _send(target, queued, f"{queued}@{INTERNAL}")[0] == 250
         ledger.ack(f"{queued}@{INTERNAL}", queued)
         session = target.mpp_session(SENDER)
-        with read_only(target.database.parent):
+        with gwtest.read_only(target.database.parent):
             code, text = _send(target, during, f"{during}@ext.example")
             assert (code, text) == (451, b"4.3.0 Storage unavailable, message not accepted; try again later")
             r = target.gw.mpp_send(session, to=[f"{during}@ext.example"], subject=f"Disk {during}", text="x",
