@@ -65,12 +65,18 @@ def _header(name: str, value: str):
 
 class _Policy(EmailPolicy):
     """EmailPolicy that parses a header field's raw value once: the email package parses it again on
-    every ``get()`` (Content-Type ten times per message). Header objects are immutable strings."""
+    every ``get()`` (Content-Type ten times per message), and each value it sets (the same
+    Content-Type, MIME-Version, Sensitivity on every notification). Header objects are immutable."""
 
     def header_fetch_parse(self, name, value):
         if hasattr(value, "name"):
             return value
         return _header(name, "".join(_LINESEP.split(value)))
+
+    def header_store_parse(self, name, value):
+        if type(value) is str and len(value.splitlines()) <= 1:  # noqa: E721 - not str subclasses (headers)
+            return (name, _header(name, value))
+        return super().header_store_parse(name, value)
 
 
 _LINESEP = re.compile(r"\n|\r")  # what EmailPolicy.header_fetch_parse removes

@@ -28,7 +28,6 @@ acknowledge.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
@@ -375,20 +374,17 @@ class Store:
     # a row is pending until it is delivered or bounced; either way it leaves the queue
     PENDING = "delivered_at IS NULL AND bounced_at IS NULL"
 
-    def due_outbound(self, now: float, limit: int = 50, exclude: list[int] | tuple = ()) -> list[sqlite3.Row]:
-        """Pending rows due by ``now``, oldest first; ``exclude``: rows the worker already holds."""
+    def due_outbound(self, now: float, limit: int = 50) -> list[sqlite3.Row]:
         return self._query(
             "SELECT o.pk, o.recipient, o.mail_from, o.raw, o.attempts, o.message_pk, m.sender FROM outbound o"
             " LEFT JOIN messages m ON m.pk = o.message_pk"
             f" WHERE o.{self.PENDING.replace(' AND ', ' AND o.')} AND o.next_attempt_at <= ?"
-            " AND o.pk NOT IN (SELECT value FROM json_each(?))"
             " ORDER BY o.next_attempt_at, o.pk LIMIT ?",
-            (now, json.dumps(list(exclude)), limit),
+            (now, limit),
         )
 
-    def next_attempt_time(self, exclude: list[int] | tuple = ()) -> float | None:
-        rows = self._query(f"SELECT MIN(next_attempt_at) AS t FROM outbound WHERE {self.PENDING}"
-                           " AND pk NOT IN (SELECT value FROM json_each(?))", (json.dumps(list(exclude)),))
+    def next_attempt_time(self) -> float | None:
+        rows = self._query(f"SELECT MIN(next_attempt_at) AS t FROM outbound WHERE {self.PENDING}")
         return rows[0]["t"] if rows else None
 
     def pending_count(self) -> int:
