@@ -35,30 +35,37 @@ def timed_run(source: Path, variant: str, reports: Path) -> tuple[float, int]:
     return round(time.perf_counter() - started, 2), completed.returncode
 
 
+def measure(source: Path, variants: list[str], say=print) -> dict:
+    """The passing run, then each variant's; ``say`` gets one line as each finishes."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="smlite-bench-failing-") as folder:
+        passing, passing_exit = timed_run(source, "", Path(folder))
+        say(f"{'(reference, passing)':<30} {passing:>7.1f}s  exit {passing_exit}")
+        for variant in variants:
+            seconds, code = timed_run(source, variant, Path(folder))
+            ratio = seconds / passing
+            rows.append({"variant": variant, "seconds": seconds, "exit": code, "ratio": round(ratio, 2)})
+            mark = "ok" if ratio <= 2 else "OVER 2"
+            say(f"{variant:<30} {seconds:>7.1f}s  exit {code}  ÷ passing = {ratio:.2f}  {mark}")
+    worst = max(rows, key=lambda r: r["ratio"]) if rows else None
+    return {"source": str(source), "passing_s": passing, "passing_exit": passing_exit,
+            "variants": rows, "worst": worst}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.failing", description=__doc__.splitlines()[0])
     parser.add_argument("--variant", nargs="+", metavar="NAME", help="only these variants (default: all)")
     parser.add_argument("--source", type=Path, default=BENCH.parent, metavar="DIR",
                         help="the smlite checkout to time (default: this one)")
     args = parser.parse_args(argv)
-    variants = args.variant or list(VARIANTS)
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="smlite-bench-failing-") as folder:
-        passing, code = timed_run(args.source, "", Path(folder))
-        print(f"{'(reference, passing)':<30} {passing:>7.1f}s  exit {code}", flush=True)
-        for variant in variants:
-            seconds, code = timed_run(args.source, variant, Path(folder))
-            ratio = seconds / passing
-            rows.append({"variant": variant, "seconds": seconds, "exit": code, "ratio": round(ratio, 2)})
-            mark = "ok" if ratio <= 2 else "OVER 2"
-            print(f"{variant:<30} {seconds:>7.1f}s  exit {code}  ÷ passing = {ratio:.2f}  {mark}", flush=True)
-    worst = max(rows, key=lambda r: r["ratio"]) if rows else None
+    result = measure(args.source, args.variant or list(VARIANTS), lambda line: print(line, flush=True))
+    rows, worst = result["variants"], result["worst"]
     if worst:
         print(f"worst: {worst['variant']} {worst['ratio']:.2f}")
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     out = BENCH / "results" / f"failing-{stamp}.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"source": str(args.source), "passing_s": passing, "variants": rows}, indent=2) + "\n")
+    out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"saved {out}")
     return 0 if all(r["ratio"] <= 2 and r["exit"] == 1 for r in rows) else 1
 

@@ -8,7 +8,12 @@ On one sandbox (real Mailpit + the reference gateway), in this order:
 3. the floor: as many messages as the suite put into Mailpit, sent straight to
    Mailpit and each read back (bench/mail.py), ``--repeat`` times;
 4. send→observed latency through the gateway and straight into Mailpit;
-5. Mailpit's ingest rate and the gateway's throughput into Mailpit.
+5. Mailpit's ingest rate and the gateway's throughput into Mailpit;
+6. the load generator's capacity (bench/capacity.py): ``smlite load`` straight
+   into Mailpit in one process and with a Locust master and two workers, and
+   through the gateway;
+7. failing run ÷ passing run for every broken variant (bench/failing.py; one
+   fresh sandbox per run, after the shared sandbox is gone).
 
 Mailpit is emptied before each suite run and each floor run: its search slows
 down as it fills, and a real ``smlite run`` starts on an empty one.
@@ -35,9 +40,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import mail, suite
+from bench import capacity, failing, mail, suite
 from bench.table import render
 from harness.target.profile import from_sandbox
+from harness.gateway.variants import VARIANTS
 from harness.sandbox.lifecycle import Sandbox
 
 BENCH = Path(__file__).resolve().parent
@@ -52,10 +58,18 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=4, metavar="C", help="SMTP connections in rate tests (4)")
     parser.add_argument("--cold-starts", type=int, default=3, metavar="R", help="cold starts measured (3)")
     parser.add_argument("--profile", action="store_true", help="also profile the suite and the gateway")
+    parser.add_argument("--load-seconds", type=float, default=8.0, metavar="S",
+                        help="seconds of each load-capacity run (8)")
+    parser.add_argument("--no-failing", action="store_true",
+                        help="skip failing ÷ passing (a full run per broken variant, about 2 minutes)")
+    parser.add_argument("--failing-variant", nargs="+", metavar="NAME", choices=sorted(VARIANTS),
+                        help="failing ÷ passing for these variants only (default: all)")
     parser.add_argument("--out", type=Path, default=BENCH / "results", help="where <stamp>.json goes")
     args = parser.parse_args(argv)
     if min(args.repeat, args.latency_samples, args.ingest_messages, args.concurrency, args.cold_starts) < 1:
         parser.error("counts must be at least 1")
+    if not 1 <= args.load_seconds <= 600:
+        parser.error("--load-seconds: between 1 and 600")
     return args
 
 
@@ -165,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
             result["rates"]["gateway"] = mail.ingest(info, args.ingest_messages, args.concurrency, tag,
                                                      through_gateway=True)
         result["rates"]["gateway"]["cpu_ms_per_message"] = _per_message(cpu, args.ingest_messages)
+        say(f"load capacity: smlite load for {args.load_seconds:g} s straight into Mailpit (1 process, then "
+            "a master and 2 workers), then through the gateway")
+        result["load"] = capacity.capacity(from_sandbox(info), profile_path, args.load_seconds)
         if args.profile:  # once more under py-spy, which slows its target: not the measured run
             with _spy(args, sandbox, stamp) as spied:
                 mail.ingest(info, args.ingest_messages, args.concurrency, tag + "p", through_gateway=True)
@@ -175,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
             say("profiling the suite (pyinstrument) and the gateway (py-spy)")
             fresh_state(sandbox)
             result["profile"] = profile_suite(profile_path, sandbox.gateway.pid, args.out, stamp)
+    if not args.no_failing:
+        say("failing ÷ passing: smlite run against the reference, then each broken variant")
+        result["failing"] = failing.measure(BENCH.parent, args.failing_variant or list(VARIANTS), say)
     result["summary"] = summarise(result)
     table = render(result)
     print(table)
@@ -188,12 +208,20 @@ def main(argv: list[str] | None = None) -> int:
 def summarise(result: dict) -> dict:
     n1, n2 = result["suite"]["1"]["best"]["seconds"], result["suite"]["2"]["best"]["seconds"]
     floor = result["floor"]["best"]["seconds"]
-    rates = result["rates"]
-    return {"suite_s": n1, "floor_s": floor, "suite_vs_floor": n1 / floor, "speedup_n2": n1 / n2,
-            "latency_p50_ms": result["latency"]["gateway"]["p50_ms"],
-            "latency_p95_ms": result["latency"]["gateway"]["p95_ms"],
-            "gateway_vs_mailpit": rates["gateway"]["per_second"] / rates["mailpit"]["per_second"],
-            "cold_start_s": result["cold_start"]["best"]["total_s"]}
+    rates, lat, load = result["rates"], result["latency"], result["load"]
+    mailpit = rates["mailpit"]["per_second"]
+    summary = {"suite_s": n1, "floor_s": floor, "suite_vs_floor": n1 / floor, "speedup_n2": n1 / n2,
+               "latency_p50_ms": lat["gateway"]["p50_ms"], "latency_p95_ms": lat["gateway"]["p95_ms"],
+               "latency_vs_mailpit": lat["gateway"]["p50_ms"] / lat["mailpit"]["p50_ms"],
+               "gateway_vs_mailpit": rates["gateway"]["per_second"] / mailpit,
+               "load_one_vs_mailpit": load["into_mailpit"]["per_second"] / mailpit,
+               "load_ceiling_vs_mailpit": max(load["into_mailpit"]["per_second"],
+                                              load["into_mailpit_2_workers"]["per_second"]) / mailpit,
+               "load_gateway_vs_gateway": load["through_gateway"]["per_second"] / rates["gateway"]["per_second"],
+               "cold_start_s": result["cold_start"]["best"]["total_s"]}
+    if result.get("failing", {}).get("worst"):
+        summary["failing_vs_passing"] = result["failing"]["worst"]["ratio"]
+    return summary
 
 
 if __name__ == "__main__":

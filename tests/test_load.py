@@ -43,7 +43,8 @@ def test_short_load_conforms_and_loses_nothing(tmp_path, capfd):
 
 @pytest.mark.parametrize("argv, what", [
     (("--users", "0"), "--users"), (("--users", "501"), "--users"), (("--rate", "0"), "--rate"),
-    (("--duration", "7200"), "--duration"), (("--sample-every", "0"), "sampling"),
+    (("--duration", "7200"), "--duration"), (("--sample-every", "0"), "sampling"), (("--rate", "2001"), "--rate"),
+    (("--apps", "fax"), "--apps"), (("--apps", " , "), "--apps"), (("--apps", "outlook,pager"), "--apps"),
 ])
 def test_bounds_are_enforced(argv, what):
     with pytest.raises(UsageError, match=what if what.startswith("--") else "(?i)sampling"):

@@ -36,7 +36,8 @@ from harness.errors import UsageError
 from harness.target.profile import TargetProfile, from_sandbox, load
 
 REPO = Path(__file__).resolve().parents[2]
-LIMITS = {"users": (1, 500), "rate": (0.1, 500.0), "duration": (1.0, 3600.0)}
+LIMITS = {"users": (1, 500), "rate": (0.1, 2000.0), "duration": (1.0, 3600.0)}
+APPLICATIONS = ("outlook", "mac", "mpp")
 ALLOW_REMOTE_ENV = "SMLITE_LOAD_ALLOW_REMOTE"  # a vendor's own lab only (docs/load.md)
 
 
@@ -54,6 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--drain-timeout", type=float, default=60.0, metavar="SEC",
                         help="after the load, how long deliveries may take to reach Mailpit (60)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
+    parser.add_argument("--apps", default=",".join(APPLICATIONS), metavar="LIST",
+                        help="applications the users send from, comma-separated (outlook,mac,mpp)")
 
 
 def check_arguments(args: argparse.Namespace) -> None:
@@ -65,6 +68,10 @@ def check_arguments(args: argparse.Namespace) -> None:
         raise UsageError("Bad sampling", "--sample-every ≥ 1 and 0 ≤ --max-samples ≤ 1000")
     if not 1 <= args.drain_timeout <= 600:
         raise UsageError("--drain-timeout out of bounds", "between 1 and 600 seconds")
+    apps = [a.strip() for a in str(getattr(args, "apps", ",".join(APPLICATIONS))).split(",") if a.strip()]
+    unknown = [a for a in apps if a not in APPLICATIONS]
+    if not apps or unknown:
+        raise UsageError("Bad --apps", f"a comma-separated subset of {', '.join(APPLICATIONS)}; got {args.apps!r}")
 
 
 def _hosts(profile: TargetProfile) -> list[tuple[str, str]]:
@@ -103,7 +110,7 @@ def child_command(args: argparse.Namespace, profile_path: Path, seed: int) -> li
     command = [sys.executable, "-m", "harness.load.run", "--profile", str(profile_path), "--seed", str(seed),
                "--users", str(args.users), "--rate", str(args.rate), "--duration", str(args.duration),
                "--sample-every", str(args.sample_every), "--max-samples", str(args.max_samples),
-               "--drain-timeout", str(args.drain_timeout)]
+               "--drain-timeout", str(args.drain_timeout), "--apps", args.apps]
     return command + (["--json", str(args.json)] if args.json else [])
 
 

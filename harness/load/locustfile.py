@@ -44,7 +44,8 @@ def _context(environment, **_kwargs) -> None:
     SecureMessagingUser.context = LoadContext(
         profile, int(env("SMLITE_LOAD_SEED", "1")), int(env("SMLITE_LOAD_SAMPLE_EVERY", "10")),
         int(env("SMLITE_LOAD_MAX_SAMPLES", "60")), int(env("SMLITE_LOAD_MAX_MESSAGES", "10000")),
-        pacing_s=1 / float(env("SMLITE_LOAD_RATE_PER_USER", "1")))
+        pacing_s=1 / float(env("SMLITE_LOAD_RATE_PER_USER", "1")),
+        apps=tuple(a.strip() for a in env("SMLITE_LOAD_APPS", "outlook,mac,mpp").split(",") if a.strip()))
 
 
 @events.quitting.add_listener
@@ -60,7 +61,7 @@ def _check(environment, **_kwargs) -> None:
     while (sample := context.samples.get()) is not None:
         checker.check(sample)
     expected = context.expected_deliveries()
-    found = count_deliveries(context, expected, 60.0)
+    found = count_deliveries(context, expected, float(os.environ.get("SMLITE_LOAD_DRAIN_TIMEOUT", "60")))
     sample = checker.summary()
     print(f"smlite load [{context.tag}, pid {os.getpid()}]: {len(context.recipients)} accepted, "
           f"{context.refused} refused, {context.errors} errors; deliveries expected {expected}, in Mailpit "

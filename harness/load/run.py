@@ -49,7 +49,8 @@ def run(args: argparse.Namespace) -> dict:
     load.require_loopback(profile)
     cap = int(args.rate * args.duration) + args.users
     context = LoadContext(profile, args.seed, args.sample_every, args.max_samples, max_messages=cap,
-                          pacing_s=args.users / args.rate)
+                          pacing_s=args.users / args.rate,
+                          apps=tuple(a.strip() for a in args.apps.split(",") if a.strip()))
     SecureMessagingUser.context = context
     environment = Environment(user_classes=[SecureMessagingUser], events=events, stop_timeout=30)
     runner = environment.create_local_runner()

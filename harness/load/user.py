@@ -92,6 +92,7 @@ class LoadContext:
     max_samples: int = 60
     max_messages: int = 100_000
     pacing_s: float = 1.0  # seconds between two sends of one user (users / rate)
+    apps: tuple[str, ...] = tuple(APPS)  # the applications users send from (--apps)
     tag: str = field(default_factory=lambda: "ld" + secrets.token_hex(4))
 
     def __post_init__(self) -> None:
@@ -168,6 +169,8 @@ class SecureMessagingUser(User):
         seq = None if ctx.closing else ctx.next_seq()
         if seq is None:
             raise StopUser()  # time is up or the message cap is reached: this user is done
+        if application not in ctx.apps:  # the task's application is left out (--apps): another one
+            application = self.rng.choice(ctx.apps)
         definition = self.rng.choice(DEFINITIONS)
         sampled = ctx.wants_sample(seq)
         if sampled:

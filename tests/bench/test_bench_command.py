@@ -20,8 +20,9 @@ REPO = Path(__file__).resolve().parents[2]
 def test_bench_prints_every_row_and_writes_json(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--repeat", "1", "--select", "definitions", "--latency-samples", "3",
-         "--ingest-messages", "12", "--concurrency", "2", "--cold-starts", "1", "--out", str(tmp_path)],
-        cwd=REPO, capture_output=True, text=True, timeout=300)
+         "--ingest-messages", "12", "--concurrency", "2", "--cold-starts", "1", "--out", str(tmp_path),
+         "--load-seconds", "1", "--failing-variant", "internal-as-external"],
+        cwd=REPO, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.splitlines()
     for row in ROWS:
@@ -35,3 +36,8 @@ def test_bench_prints_every_row_and_writes_json(tmp_path):
     assert result["suite"]["1"]["best"]["verdict"].startswith("Conformant")
     assert result["suite_mail"]["deliveries"] >= 1 and result["floor"]["best"]["messages"] >= 1
     assert result["table"] in done.stdout
+    assert {r["variant"] for r in result["failing"]["variants"]} == {"internal-as-external"}
+    assert result["failing"]["variants"][0]["exit"] == 1, "a broken variant's run must fail"
+    assert result["failing"]["passing_exit"] == 0
+    for row in ("into_mailpit", "into_mailpit_2_workers", "through_gateway"):
+        assert result["load"][row]["accepted"] > 0, row
