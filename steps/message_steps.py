@@ -84,6 +84,7 @@ def judge_recipients(world: World, sent: Sent, people: list[Person], need_delive
     recipient the source leaves blank must still get something (derived: the message reaches them)."""
     app = sent.application
     failures, opened_by = [], {}
+    world.observer.recipients_together(sent.marker, [p.address for p in people])
     for person in people:
         ref, cells = source.expected_cells(app, sent.definition or "", sent.sender.internal, person.internal)
         ref = ref or source.silent_ref(app, sent.sender.internal, person.internal)

@@ -37,6 +37,7 @@ def gets(world: World, roles: str, datatable: list[list[str]]) -> None:
     header, values = datatable[0], datatable[1]
     expected = dict(zip(header, values))
     failures = []
+    world.observer.recipients_together(world.last_sent().marker, [p.address for p in world.persons(roles)])
     for person in world.persons(roles):
         for cell in observe_person(world, person, expected):
             expected_text = cell.expected if cell.expected is not None else "(not specified)"

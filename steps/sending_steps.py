@@ -62,6 +62,7 @@ def require_accepted(sent: Sent) -> None:
 def consume_delivery(world: World, sent: Sent) -> None:
     """Wait until each recipient got the message; remember their portal links."""
     require_accepted(sent)
+    world.observer.recipients_together(sent.marker, [p.address for p in sent.recipients + sent.copied])
     for person in sent.recipients + sent.copied:
         observation = world.observer.mailbox(person.address, person.seen_mail, sent.marker)
         for kind, title, data in observation.evidence:

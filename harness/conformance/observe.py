@@ -18,7 +18,7 @@ expected one, and judges what came. When nothing has come after a short while
 is known; at once for an MPP view without a new item), the observer sends a
 *barrier* — an ordinary message through the same target path to the same
 recipient — and "nothing" is proven once the barrier has arrived and a grace
-period of max(0.5 s, 3 × p99 of the delivery latency measured so far in the run)
+period of max(0.2 s, 3 × p99 of the delivery latency measured so far in the run)
 has passed without anything else. A real message that arrives *after* the
 barrier is a target that reorders deliveries: it is judged as what came, and
 reported (cell detail, evidence, a stderr line); from then on this process no
@@ -52,7 +52,7 @@ from harness.mailbox.mailpit import MailpitClient, MessageSummary
 NO_MPP = "none (external users have no MPP)"
 BARRIER_SUBJECT = "smlite barrier"
 GRACE_FACTOR = 3.0  # × p99 of the latency measured so far
-GRACE_MIN_S = 0.5
+GRACE_MIN_S = 0.2  # twice the slowest poll of a wait (0.1 s): below it, a poll could miss the window
 FIRST_BARRIER_S = 1.0  # before any latency is known: how long to wait for a delivery before sending a barrier
 BARRIER_AFTER_FACTOR, BARRIER_AFTER_MIN_S = 2.0, 0.1  # once it is known: 2 × p99, at least 0.1 s
 PROGRESS_AFTER_S = 3.0
@@ -185,6 +185,14 @@ class Observer:
         self.progress = progress
         self._started: dict[str, tuple[float, float]] = {}  # marker -> (monotonic, wall) first asked about it
         self._barriers: dict[str, list[Barrier]] = {}
+        self._together: dict[str, list[str]] = {}  # marker -> the recipients observed one after the other
+
+    def recipients_together(self, marker: str | None, addresses: list[str]) -> None:
+        """``addresses`` (the message ``marker``'s recipients) are about to be observed one after the
+        other: when one of them needs a barrier for its MPP, the others that have none get theirs at the
+        same time, so their absence proofs run out together instead of one grace after another."""
+        if marker:
+            self._together = {marker: list(addresses)}
 
     # -- time and barriers ---------------------------------------------------------
     def _start(self, marker: str | None) -> tuple[float, float]:
@@ -211,6 +219,15 @@ class Observer:
         self._barriers.setdefault(address.lower(), []).append(barrier)
         return barrier
 
+    def _barriers_together(self, address: str, marker: str | None, since: float) -> Barrier | None:
+        """A barrier to ``address``, and one to each other recipient of the same message that has none
+        since ``since`` (see ``recipients_together``); returns ``address``'s."""
+        barrier = self.send_barrier(address)
+        for other in self._together.get(marker or "", []):
+            if other.lower() != address.lower() and self._barrier_after(other, since) is None:
+                self.send_barrier(other)
+        return barrier
+
     def _barrier_after(self, address: str, since: float) -> Barrier | None:
         """The latest usable barrier sent to ``address`` after ``since`` (monotonic)."""
         for barrier in reversed(self._barriers.get(address.lower(), [])):
@@ -223,8 +240,11 @@ class Observer:
         for summary in summaries:
             barrier = mine.get(summary.subject)
             if barrier is not None and barrier.mail_at is None:
-                barrier.mail_at, barrier.mailpit_id = time.monotonic(), summary.id
+                barrier.mailpit_id = summary.id
                 barrier.mail_latency_s = _arrival_wall(summary) - barrier.sent_wall
+                # when it arrived (by the mailbox's clock, as the latency is), not when it was first looked
+                # at: a barrier sent for another recipient may have been there a while
+                barrier.mail_at = min(time.monotonic(), barrier.sent_at + max(0.0, barrier.mail_latency_s))
                 self.latency.add("mail", barrier.mail_latency_s)
 
     def _reordered(self, what: str) -> str:
@@ -253,7 +273,7 @@ class Observer:
                 return ("mail", fresh[0], summaries)
             now = time.monotonic()
             if barrier is None and now - wait_start >= self._first_barrier_s(upper):
-                barrier = state["barrier"] = self.send_barrier(address)
+                barrier = state["barrier"] = self._barriers_together(address, marker, started)
             if barrier is not None and barrier.mail_at is not None and self.latency.trusted:
                 if state["proven_at"] is None:
                     state["grace"] = self.latency.grace("mail", upper)
@@ -421,7 +441,7 @@ class Observer:
                     evidence.append(("mpp", "Target reorders deliveries", barrier.evidence()))
                 return Observation("MPP", found.kind, detail, evidence, links, str(item.get("id")), found.contract)
             if barrier is None:  # at once: the message's Mail Box copy is usually there already
-                barrier = self.send_barrier(address)
+                barrier = self._barriers_together(address, original_marker, started)
             if barrier is not None and barrier.mpp_at is None and barrier.mail_at is None:
                 self._note_barriers(address, self.mailpit.messages_to(address))
             if barrier is not None and proven_at is None and self.latency.trusted:
@@ -440,7 +460,8 @@ class Observer:
                 return Observation("MPP", NOTHING, f"no new item in {address}'s MPP view within {upper:.0f}s "
                                    f"(saw {len(items)} item(s) already observed)")
             progress.tick()
-            time.sleep(min(interval, max(0.0, deadline - now)))  # polling the MPP view with a deadline
+            until = deadline if proven_at is None else min(deadline, proven_at)
+            time.sleep(min(interval, max(0.0, until - now)))  # polling the MPP view with a deadline
             interval = min(interval * 2, 0.1)
 
     # -- SM Portal ---------------------------------------------------------------
