@@ -36,9 +36,12 @@ Mailpit facts this module relies on (checked against v1.33.1's source):
 
 from __future__ import annotations
 
+import dataclasses
+import email.utils
 import json
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -52,6 +55,7 @@ from harness.errors import HarnessError, SmliteError
 MatchBy = Literal["envelope", "headers"]
 _MAILPIT_RECEIVED_FOR = re.compile(r"\(Mailpit\) with \S+\s+for <(.*?)>;", re.S)
 _PAGE = 500
+RAW_CACHE = 256  # raw messages kept (each is read once for its headers and once more when observed)
 
 
 class Address(str):
@@ -197,6 +201,7 @@ class MailpitClient:
         self._messages: dict[str, Message] = {}  # Mailpit messages never change
         self._envelope: dict[str, str | None] = {}
         self._headers: dict[str, dict[str, list[str]]] = {}
+        self._raws: OrderedDict[str, bytes] = OrderedDict()  # the latest RAW_CACHE raw messages
 
     # -- reading -----------------------------------------------------------
     def messages_to(self, address: str, *, by: MatchBy = "envelope") -> list[MessageSummary]:
@@ -212,11 +217,15 @@ class MailpitClient:
         return found
 
     def message(self, message_id: str) -> Message:
-        """The full message with Mailpit database id `message_id`."""
+        """The full message with Mailpit database id `message_id`, parsed from its raw bytes (one request,
+        shared with envelope matching; harness/mailbox/parsing.py gives the fields Mailpit's JSON would)."""
         if message_id not in self._messages:
-            data = self._get(f"/api/v1/message/{message_id}").json()
-            raw = self._get(f"/api/v1/message/{message_id}/raw").content
-            self._messages[message_id] = _message(data, self._headers_of(message_id), raw)
+            from harness.mailbox.parsing import parse_message  # it imports this module's dataclasses
+
+            message = parse_message(message_id, self._raw(message_id), self._envelope_recipient(message_id) or "")
+            if message.date is None:  # as Mailpit's own JSON: the time it received a message without a Date
+                message = dataclasses.replace(message, date=_received_at(message.headers))
+            self._messages[message_id] = message
         return self._messages[message_id]
 
     def count(self) -> int:
@@ -227,6 +236,7 @@ class MailpitClient:
         self._messages.clear()
         self._envelope.clear()
         self._headers.clear()
+        self._raws.clear()
 
     def set_chaos(self, *, sender: tuple[int, int] = (451, 0), recipient: tuple[int, int] = (451, 0),
                   authentication: tuple[int, int] = (535, 0)) -> dict[str, Any]:
@@ -352,10 +362,21 @@ class MailpitClient:
         return self._envelope[message_id]
 
     def _headers_of(self, message_id: str) -> dict[str, list[str]]:
-        """One /headers fetch per message, shared by envelope matching and ``message``."""
+        """The message's header fields, from its raw bytes (fetched once, shared with ``message``)."""
         if message_id not in self._headers:
-            self._headers[message_id] = self._get(f"/api/v1/message/{message_id}/headers").json()
+            from harness.mailbox.parsing import raw_headers  # it imports this module's dataclasses
+
+            self._headers[message_id] = raw_headers(self._raw(message_id))
         return self._headers[message_id]
+
+    def _raw(self, message_id: str) -> bytes:
+        if message_id in self._raws:
+            self._raws.move_to_end(message_id)
+            return self._raws[message_id]
+        raw = self._raws[message_id] = self._get(f"/api/v1/message/{message_id}/raw").content
+        while len(self._raws) > RAW_CACHE:
+            self._raws.popitem(last=False)
+        return raw
 
     def _get(self, path: str, **kwargs: Any) -> requests.Response:
         return self._request("GET", path, **kwargs)
@@ -440,6 +461,16 @@ def _addresses(items: Sequence[dict[str, Any]] | None) -> tuple[Address, ...]:
     return tuple(Address(i.get("Address") or "", i.get("Name") or "") for i in items or ())
 
 
+def _received_at(headers: dict[str, list[str]]) -> datetime | None:
+    """When Mailpit received the message: the date of its own (first) Received field."""
+    for value in headers.get("Received", [])[:1]:
+        try:
+            return email.utils.parsedate_to_datetime(value.rpartition(";")[2].strip())
+        except (TypeError, ValueError, IndexError):
+            return None
+    return None
+
+
 def _when(text: str | None) -> datetime | None:
     if not text:
         return None
@@ -456,21 +487,3 @@ def _summary(item: dict[str, Any]) -> MessageSummary:
         bcc=_addresses(item.get("Bcc")), subject=item.get("Subject") or "",
         created=_when(item.get("Created")), size=int(item.get("Size") or 0),
         attachment_count=int(item.get("Attachments") or 0))
-
-
-def _attachments(items: Sequence[dict[str, Any]] | None) -> tuple[Attachment, ...]:
-    return tuple(Attachment(part_id=i.get("PartID") or "", filename=i.get("FileName") or "",
-                            content_type=i.get("ContentType") or "", size=int(i.get("Size") or 0),
-                            content_id=i.get("ContentID") or "") for i in items or ())
-
-
-def _message(data: dict[str, Any], headers: dict[str, list[str]], raw: bytes) -> Message:
-    return Message(
-        id=data["ID"], message_id=data.get("MessageID") or "", from_=_address(data.get("From")),
-        to=_addresses(data.get("To")), cc=_addresses(data.get("Cc")),
-        bcc=_addresses(data.get("Bcc")), reply_to=_addresses(data.get("ReplyTo")),
-        subject=data.get("Subject") or "", date=_when(data.get("Date")),
-        text=data.get("Text") or "", html=data.get("HTML") or "",
-        headers={k: list(v) for k, v in headers.items()},
-        attachments=_attachments(data.get("Attachments")), inline=_attachments(data.get("Inline")),
-        size=int(data.get("Size") or 0), raw=raw)
