@@ -67,6 +67,7 @@ def _quit(client: smtplib.SMTP) -> None:
 
 class ReferenceDriver(Driver):
     supported = _ALL
+    sends_bcc = True  # SMTP submission only: the MPP API (docs/openapi.json, MppSend) has no bcc
 
     #: the [target] keys this driver reads (docs/vendors.md, "The profile")
     settings_keys = {
@@ -288,8 +289,12 @@ class ReferenceDriver(Driver):
                 maintype, _, subtype = attached.content_type.partition("/")
                 mail.add_attachment(attached.content, maintype=maintype, subtype=subtype or "octet-stream",
                                     filename=attached.filename)
-            return self._smtp(message.sender, message.to + message.cc, mail)
+            # Bcc: envelope recipients only (RFC 5322 §3.6.3), never written into the header
+            return self._smtp(message.sender, message.to + message.cc + list(message.bcc), mail)
         if application == "mpp":
+            if message.bcc:
+                raise UsageError("Cannot send", "the MPP API (docs/openapi.json) has no bcc: send a Bcc by "
+                                 "SMTP submission (outlook, mac)")
             body = {"to": message.to, "cc": message.cc, "subject": message.subject, "text": message.text,
                     "html": message.html, "definition": definition, "headers": message.headers}
             return self._http("POST", "/mpp/api/messages", json=body, auth=self._mpp_session(message.sender))
