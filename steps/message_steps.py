@@ -149,9 +149,9 @@ def judge_recipients(world: World, sent: Sent, people: list[Person], need_delive
             world.record.cells.append(R.CellResult(ref, "Mail Box", str(person), "a delivery", "derived",
                                                    NOTHING, R.FAILED, [], mail.detail, "derived"))
             failures.append(f"{person} never got it: {mail.detail}")
-    for link, people in opened_by.items():
-        if len(people) > 1:  # derived: "Message in SM Portal" is each recipient's own message
-            failures.append(f"one SM Portal link opens the message for {', '.join(p.role for p in people)}: "
+    for link, sharing in opened_by.items():
+        if len(sharing) > 1:  # derived: "Message in SM Portal" is each recipient's own message
+            failures.append(f"one SM Portal link opens the message for {', '.join(p.role for p in sharing)}: "
                             f"each recipient needs their own copy ({link.rsplit('/', 1)[-1][:6]}…)")
     if failures:
         raise ConformanceFailure("What the recipients got differs from the source",

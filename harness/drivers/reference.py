@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import requests
 
 from harness.drivers.base import Driver, Exchange, Outgoing, Response
-from harness.errors import HarnessError, UsageError
+from harness.errors import ConformanceFailure, HarnessError, UsageError
 from harness.target.origins import require_target_origin
 from harness.target.profile import TargetProfile, key_names, shown
 
@@ -43,6 +43,10 @@ def _host_port(value: str, what: str) -> tuple[str, int]:
     if not host or not port.isdigit():
         raise UsageError("Bad target profile", f"target.{what} must read host:port, got {shown(value)}")
     return host, int(port)
+
+
+def _in_domains(address: str, domains: list[str]) -> bool:
+    return address.rpartition("@")[2].lower() in {d.lower() for d in domains}
 
 
 def _drop(client: smtplib.SMTP | None) -> None:
@@ -341,6 +345,12 @@ class ReferenceDriver(Driver):
     def _mpp_session(self, user: str) -> str:
         if user not in self._mpp_sessions:
             answer = self._http("POST", "/admin/api/mpp-sessions", json={"address": user}, auth=self.admin_token)
+            if answer.status == 403 and _in_domains(user, self.profile.internal_domains):
+                # docs/contract.md: 403 no_mpp_for_external — the target counts this internal user external
+                raise ConformanceFailure(
+                    "The target has no MPP for an internal user",
+                    f"{user} is in an internal domain of the profile (domains are case-insensitive); "
+                    f"expected an MPP session, got status {answer.status}", answer.text[:300])
             if answer.status != 201:
                 raise HarnessError("Cannot open an MPP session", f"for {user}: status {answer.status}",
                                    answer.text[:300])
