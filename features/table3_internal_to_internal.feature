@@ -56,25 +56,3 @@ Feature: Table 3 — Secure Messages Sent Between Internal Users
       | T3-r3 | Mimecast Personal Portal | All        | a secure message with an HTML part |
       | T3-r4 | Mimecast Personal Portal | External   | a secure message with an HTML part |
       | T3-r3 | Mimecast Personal Portal | All        | a long secure message              |
-
-  Scenario Outline: <ref> <application> with the <definition> definition, to an internal user whose address writes the domain in mixed case
-    The recipient's domain is one of the target's internal domains (the profile's
-    internal_domains), its letters in mixed case (seeded). Domains are case-insensitive
-    (RFC 5321 §2.4), so the recipient is internal and the row applies: derived.
-    Given an internal user "Ines"
-    And an internal user "Ida" whose address writes an internal domain in mixed case
-    When Ines sends a secure message from "<application>" using the "<definition>" definition to Ida
-    Then Ida gets:
-      | Mail Box   | MPP   | Message in SM Portal   |
-      | <Mail Box> | <MPP> | <Message in SM Portal> |
-
-    @requires:smtp-submission
-    Examples: Microsoft Office
-      | ref   | application          | definition | Mail Box                    | MPP                         | Message in SM Portal |
-      | T3-r1 | Mimecast for Outlook | All        | Email with banner (derived) | Email with banner (derived) | No (derived)         |
-
-    @requires:mpp
-    Examples: Mimecast Personal Portal
-      | ref   | application              | definition | Mail Box                    | MPP                         | Message in SM Portal |
-      | T3-r3 | Mimecast Personal Portal | All        | Notification (derived)      | Notification (derived)      | Yes (derived)        |
-      | T3-r4 | Mimecast Personal Portal | External   | Email with banner (derived) | Email with banner (derived) | Yes (derived)        |
