@@ -138,3 +138,27 @@ def test_reference_driver_puts_bcc_in_the_envelope_only():
         driver.close()
     finally:
         controller.stop()
+
+
+def _world_with(message, portal_body=None):
+    from harness.conformance.record import ScenarioRecord
+
+    driver = SimpleNamespace(portal_open=lambda link: Response(200, portal_body or {"text": "hello"}))
+    return SimpleNamespace(observer=SimpleNamespace(mailpit=SimpleNamespace(message=lambda i: message)),
+                           driver=driver, record=ScenarioRecord())
+
+
+@pytest.mark.parametrize("where", ["header", "text", "html", "raw", "portal", "nowhere"])
+def test_copy_reveals_finds_the_bcc_address_wherever_it_is(where):
+    from steps.message_steps import copy_reveals
+
+    hidden = "emil.abc123@example.org"
+    shown = "EMIL.ABC123@Example.org"  # case-insensitive
+    message = SimpleNamespace(
+        headers={"To": ["erik@example.com"]} | ({"X-Recipients": [shown]} if where == "header" else {}),
+        text=f"Hi {shown}" if where == "text" else "Hi", html=f"<p>{shown}</p>" if where == "html" else "",
+        raw=f"Received: for <{shown}>\r\n\r\nbody".encode() if where == "raw" else b"To: erik\r\n\r\nbody")
+    portal = {"recipients": [shown]} if where == "portal" else None
+    found, evidence = copy_reveals(_world_with(message, portal), "m1", ["http://t/sm/abc"], [hidden])
+    assert bool(found) == (where != "nowhere"), found
+    assert evidence
