@@ -53,8 +53,10 @@ Feature: Table 1 — Internal User Sending Messages to External Users
       | T1-r1 | Mimecast Personal Portal | External   | a secure message with an HTML part |
 
   Scenario Outline: <ref> <application> with the <definition> definition, to internal and external recipients together
-    The source's row for each recipient decides what that recipient gets: table 1 for
-    the external ones, table 3 for the internal ones.
+    The external recipients are judged by table 1 at their usual level. No table covers a
+    message with internal and external recipients (SPEC-READING defect 4): judging its internal
+    recipients by table 3 is docs/contract.md's per-recipient reading, so those checks are level
+    contract — a target that, say, notifies them differs from the contract, not from the source.
     Given an internal user "Ines"
     And an internal user "Ida"
     And an external user "Erik"
@@ -73,3 +75,24 @@ Feature: Table 1 — Internal User Sending Messages to External Users
       | ref         | application              | definition |
       | T1-r1 T3-r3 | Mimecast Personal Portal | All        |
       | T1-r1 T3-r4 | Mimecast Personal Portal | External   |
+
+  Scenario Outline: <ref> <message> from <application> with the <definition> definition, blind-copied to an external user
+    A Bcc recipient is an envelope recipient named in no header: table 1 judges them like any
+    other external recipient (securing only the To and Cc recipients would hand the Bcc
+    recipient the plain original). The other recipients' copies must not reveal them (derived:
+    RFC 5322 §3.6.3, RFC 5321 §7.2 — the Notification and the SM Portal message are of the
+    message the user sent, whose Bcc is not shown to the other recipients). Sent by SMTP
+    submission only (the MPP API has no Bcc); not applicable for a driver without sends_bcc.
+    Given an internal user "Ines"
+    And an external user "Erik"
+    And an external user "Eva"
+    And an external user "Emil"
+    When Ines sends <message> from "<application>" using the "<definition>" definition to Erik, copying Eva, blind-copying Emil
+    Then every recipient gets what the source says for them
+    And no copy delivered to Erik and Eva reveals Emil
+
+    @requires:smtp-submission
+    Examples: desktop applications
+      | ref   | application          | definition | message                            |
+      | T1-r1 | Mimecast for Outlook | All        | a secure message                   |
+      | T1-r1 | Mimecast for Mac     | External   | a secure message with an HTML part |

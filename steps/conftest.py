@@ -70,5 +70,6 @@ def world(request: pytest.FixtureRequest, profile, driver, mailpit, seed, smlite
     world = World(profile, driver, observer, smlite_record, seed, request.node.nodeid)
     world.ref = example_of(request.node).get("ref", "").split(" ")[0] or next(
         (m.name.split(":", 1)[1] for m in request.node.iter_markers() if m.name.startswith("ref:")), "")
+    world.contract_only = any(m.name == "contract" for m in request.node.iter_markers())
     yield world
     driver.recorder = None

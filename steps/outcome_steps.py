@@ -27,7 +27,7 @@ def observe_person(world: World, person: Person, expected: dict[str, str]) -> li
         results.append(R.CellResult(
             world.ref, judged.column, str(person), judged.expected, judged.standing, judged.observed,
             judged.status, [world.record.add_evidence(kind, title, data) for kind, title, data in judged.evidence],
-            judged.detail, judged.level))
+            judged.detail, "contract" if world.contract_only and judged.level else judged.level))
     world.record.cells.extend(results)
     return results
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pytest_bdd import given, parsers
 
+from harness.spec import domains
+
 
 @given(parsers.parse('an internal user "{role}"'))
 def an_internal_user(world, role: str) -> None:
@@ -13,3 +15,19 @@ def an_internal_user(world, role: str) -> None:
 @given(parsers.parse('an external user "{role}"'))
 def an_external_user(world, role: str) -> None:
     world.add_person(role, internal=False)
+
+
+# -- how the target decides "internal" (docs/contract.md: exact domain, case-insensitive) -------------
+@given(parsers.parse('an internal user "{role}" whose address writes an internal domain in mixed case'))
+def an_internal_user_mixed_case(world, role: str) -> None:
+    world.add_person(role, internal=True, domain_variant=domains.mixed_case)
+
+
+@given(parsers.parse('an external user "{role}" at a domain that ends with an internal domain\'s name'))
+def an_external_user_glued(world, role: str) -> None:
+    world.add_person(role, internal=False, domain_variant=domains.glued)
+
+
+@given(parsers.parse('an external user "{role}" at a sub-domain of an internal domain'))
+def an_external_user_sub_domain(world, role: str) -> None:
+    world.add_person(role, internal=False, domain_variant=domains.sub_domain)

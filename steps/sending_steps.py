@@ -8,6 +8,7 @@ Outlook) with the same definition, and the sender replies to it.
 
 from __future__ import annotations
 
+import pytest
 from pytest_bdd import given, parsers, when
 
 from harness.spec import source
@@ -26,8 +27,11 @@ def _application(name: str) -> source.Application:
 
 def send_secure(world: World, sender: Person, recipients: list[Person], application: str,
                 definition: str | None, headers: dict[str, str] | None = None, *,
-                shape: str = "a secure message", cc: list[Person] | None = None) -> Sent:
+                shape: str = "a secure message", cc: list[Person] | None = None,
+                bcc: list[Person] | None = None) -> Sent:
     app = _application(application)
+    if bcc:
+        require_bcc(world, app)
     if app.slug == "portal":
         if len(recipients) != 1:
             raise HarnessError("A portal reply has one recipient", f"got {len(recipients)}")
@@ -42,13 +46,26 @@ def send_secure(world: World, sender: Person, recipients: list[Person], applicat
     subject, text, marker = world.new_content(sender)
     outgoing = Outgoing(sender.address, [p.address for p in recipients], subject, text,
                         cc=[p.address for p in cc or []], headers=dict(headers or {}))
+    if bcc:
+        outgoing.bcc = [p.address for p in bcc]
     for key, value in shape_message(world, shape, sender, subject, text, marker).items():
         setattr(outgoing, key, value)
     response = world.driver.send(app.slug, definition, outgoing)
-    sent = Sent(sender, recipients, app.slug, definition, outgoing.subject, marker, response, list(cc or []))
+    sent = Sent(sender, recipients, app.slug, definition, outgoing.subject, marker, response, list(cc or []),
+                list(bcc or []))
     world.sent.append(sent)
     world.responses.append(response)
     return sent
+
+
+def require_bcc(world: World, app: source.Application) -> None:
+    """A Bcc goes only to a driver that says it sends one, and only by SMTP submission (the MPP API
+    of docs/openapi.json has no bcc): otherwise the scenario is not applicable, never a lost recipient."""
+    if not getattr(world.driver, "sends_bcc", False):
+        pytest.skip(f"not applicable: the driver {type(world.driver).__name__} does not declare "
+                    "sends_bcc (Bcc recipients, docs/vendors.md)")
+    if app.slug not in ("outlook", "mac"):
+        pytest.skip(f"not applicable: a Bcc is sent by SMTP submission, not from {app.name}")
 
 
 def require_accepted(sent: Sent) -> None:
@@ -62,8 +79,9 @@ def require_accepted(sent: Sent) -> None:
 def consume_delivery(world: World, sent: Sent) -> None:
     """Wait until each recipient got the message; remember their portal links."""
     require_accepted(sent)
-    world.observer.recipients_together(sent.marker, [p.address for p in sent.recipients + sent.copied])
-    for person in sent.recipients + sent.copied:
+    everyone = sent.recipients + sent.copied + sent.blind
+    world.observer.recipients_together(sent.marker, [p.address for p in everyone])
+    for person in everyone:
         observation = world.observer.mailbox(person.address, person.seen_mail, sent.marker)
         for kind, title, data in observation.evidence:
             world.record.add_evidence(kind, title, data)

@@ -11,7 +11,7 @@ import re
 import secrets
 import zlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from faker import Faker
 
@@ -61,6 +61,8 @@ class Sent:
     marker: str
     response: Response
     copied: list[Person] = field(default_factory=list)  # Cc
+    blind: list[Person] = field(default_factory=list)  # Bcc: envelope only
+    delivered: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # role -> (mail id, portal links)
 
 
 class World:
@@ -75,15 +77,22 @@ class World:
         self.responses: list[Response] = []
         self.snapshot: Any = None
         self.ref = ""
+        #: a @contract scenario: the source is silent, so every check in it is level "contract"
+        self.contract_only = False
         record.seed = seed
         driver.recorder = record.add_exchange
 
     # -- people --------------------------------------------------------------
-    def add_person(self, role: str, internal: bool) -> Person:
+    def add_person(self, role: str, internal: bool, domain_variant: Callable[[str, Any], str] | None = None
+                   ) -> Person:
+        """A person at one of the profile's domains; ``domain_variant`` (harness/spec/domains.py) rewrites
+        an *internal* domain first (seeded): a mixed-case spelling, a look-alike, a sub-domain."""
         first, last = self.faker.first_name(), self.faker.last_name()
         local = re.sub(r"[^a-z0-9]+", ".", f"{first}.{last}".lower()).strip(".")
-        domains = self.profile.internal_domains if internal else self.profile.external_domains
+        domains = self.profile.internal_domains if internal or domain_variant else self.profile.external_domains
         domain = domains[self.faker.random_int(0, len(domains) - 1)]
+        if domain_variant is not None:
+            domain = domain_variant(domain, self.faker.random)
         person = Person(role, f"{first} {last}", f"{local}.{secrets.token_hex(3)}@{domain}", internal)
         self.people[role] = person
         return person

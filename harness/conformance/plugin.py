@@ -180,7 +180,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         status = R.NOT_SPECIFIED
     scenario = scenario_result(item, report, status, message)
     if contract_cell is not None:
-        scenario.cells.append(contract_cell)
+        if not any(c.level == "contract" and c.status == R.FAILED for c in scenario.cells):
+            scenario.cells.append(contract_cell)  # else its checks already name each difference
         scenario.required = False
     payload = {"when": report.when, "scenario": scenario.to_dict()}
     report.user_properties.append((RECORD_KEY, json.dumps(payload, default=str)))

@@ -31,7 +31,10 @@ class Attachment:
 @dataclass
 class Outgoing:
     """A message a user writes. ``attachments`` and ``names`` (display names by address) are
-    optional additions: a driver that ignores them still sends the message."""
+    optional additions: a driver that ignores them still sends the message. ``bcc`` (blind-copied
+    recipients: in the SMTP envelope, never in the header) is an optional addition too, but one a
+    driver must not drop silently: the suite gives a ``bcc`` only to a driver whose ``sends_bcc``
+    is true, and reports scenarios with a Bcc "not applicable" otherwise."""
 
     sender: str
     to: list[str]
@@ -42,6 +45,7 @@ class Outgoing:
     headers: dict[str, str] = field(default_factory=dict)
     attachments: list[Attachment] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
+    bcc: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -78,6 +82,10 @@ class Driver(ABC):
     supported: frozenset[str] = frozenset()
     #: optional, for people and error messages: the ``[target]`` keys the driver reads, and what each means.
     settings_keys: dict[str, str] = {}
+    #: optional: true when ``send`` delivers ``Outgoing.bcc`` (SMTP submission: envelope recipients that
+    #: are in no header). A driver written before ``bcc`` existed leaves it false, and the suite never
+    #: hands it a Bcc: the Bcc scenarios are "not applicable" for it instead of silently losing a recipient.
+    sends_bcc: bool = False
 
     def __init__(self, profile: TargetProfile):
         self.profile = profile

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import requests
 
 from harness.drivers.base import Driver, Exchange, Outgoing, Response
-from harness.errors import HarnessError, UsageError
+from harness.errors import ConformanceFailure, HarnessError, UsageError
 from harness.target.origins import require_target_origin
 from harness.target.profile import TargetProfile, key_names, shown
 
@@ -43,6 +43,10 @@ def _host_port(value: str, what: str) -> tuple[str, int]:
     if not host or not port.isdigit():
         raise UsageError("Bad target profile", f"target.{what} must read host:port, got {shown(value)}")
     return host, int(port)
+
+
+def _in_domains(address: str, domains: list[str]) -> bool:
+    return address.rpartition("@")[2].lower() in {d.lower() for d in domains}
 
 
 def _drop(client: smtplib.SMTP | None) -> None:
@@ -67,6 +71,7 @@ def _quit(client: smtplib.SMTP) -> None:
 
 class ReferenceDriver(Driver):
     supported = _ALL
+    sends_bcc = True  # SMTP submission only: the MPP API (docs/openapi.json, MppSend) has no bcc
 
     #: the [target] keys this driver reads (docs/vendors.md, "The profile")
     settings_keys = {
@@ -288,8 +293,12 @@ class ReferenceDriver(Driver):
                 maintype, _, subtype = attached.content_type.partition("/")
                 mail.add_attachment(attached.content, maintype=maintype, subtype=subtype or "octet-stream",
                                     filename=attached.filename)
-            return self._smtp(message.sender, message.to + message.cc, mail)
+            # Bcc: envelope recipients only (RFC 5322 §3.6.3), never written into the header
+            return self._smtp(message.sender, message.to + message.cc + list(message.bcc), mail)
         if application == "mpp":
+            if message.bcc:
+                raise UsageError("Cannot send", "the MPP API (docs/openapi.json) has no bcc: send a Bcc by "
+                                 "SMTP submission (outlook, mac)")
             body = {"to": message.to, "cc": message.cc, "subject": message.subject, "text": message.text,
                     "html": message.html, "definition": definition, "headers": message.headers}
             return self._http("POST", "/mpp/api/messages", json=body, auth=self._mpp_session(message.sender))
@@ -336,6 +345,12 @@ class ReferenceDriver(Driver):
     def _mpp_session(self, user: str) -> str:
         if user not in self._mpp_sessions:
             answer = self._http("POST", "/admin/api/mpp-sessions", json={"address": user}, auth=self.admin_token)
+            if answer.status == 403 and _in_domains(user, self.profile.internal_domains):
+                # docs/contract.md: 403 no_mpp_for_external — the target counts this internal user external
+                raise ConformanceFailure(
+                    "The target has no MPP for an internal user",
+                    f"{user} is in an internal domain of the profile (domains are case-insensitive); "
+                    f"expected an MPP session, got status {answer.status}", answer.text[:300])
             if answer.status != 201:
                 raise HarnessError("Cannot open an MPP session", f"for {user}: status {answer.status}",
                                    answer.text[:300])
