@@ -41,7 +41,7 @@ def send_secure(world: World, sender: Person, recipients: list[Person], applicat
         first = send_secure(world, counterpart, [sender], via, definition)
         consume_delivery(world, first)
         return reply_in_portal(world, sender, reply_all=False)
-    from steps.message_steps import shape_message
+    from steps.message_steps import content_tokens, shape_message
 
     subject, text, marker = world.new_content(sender)
     outgoing = Outgoing(sender.address, [p.address for p in recipients], subject, text,
@@ -50,6 +50,7 @@ def send_secure(world: World, sender: Person, recipients: list[Person], applicat
         outgoing.bcc = [p.address for p in bcc]
     for key, value in shape_message(world, shape, sender, subject, text, marker).items():
         setattr(outgoing, key, value)
+    world.observer.expect_content(marker, content_tokens(shape, marker))
     response = world.driver.send(app.slug, definition, outgoing)
     sent = Sent(sender, recipients, app.slug, definition, outgoing.subject, marker, response, list(cc or []),
                 list(bcc or []))

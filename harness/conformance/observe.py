@@ -43,7 +43,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, TextIO
 
-from harness.spec.classify import NOTHING, Classification, Rules, classify, parts_of
+from harness.spec.classify import BANNER, NOTHING, Classification, Rules, classify, parts_of
 from harness.drivers.base import Driver, Outgoing
 from harness.errors import ForeignLink
 from harness.target.origins import declared_origins, require_target_origin
@@ -186,6 +186,20 @@ class Observer:
         self._started: dict[str, tuple[float, float]] = {}  # marker -> (monotonic, wall) first asked about it
         self._barriers: dict[str, list[Barrier]] = {}
         self._together: dict[str, list[str]] = {}  # marker -> the recipients observed one after the other
+        self._content: dict[str, dict[str, str]] = {}  # marker -> {what: token} every full copy must carry
+
+    def expect_content(self, marker: str | None, tokens: dict[str, str]) -> None:
+        """Every full copy of the message ``marker`` (an Email with banner, the SM Portal's message)
+        carries each of ``tokens`` ({what it is: text}), e.g. its HTML part's own text, the end of a
+        long body: derived, the source's "Email with banner" and "Message in SM Portal" are the
+        message itself, not part of it."""
+        if marker:
+            self._content[marker] = dict(tokens)
+
+    def _missing_content(self, marker: str | None, *texts: str | None) -> list[str]:
+        body = "\n".join(t or "" for t in texts)
+        return [f"{what} ('{token}')" for what, token in self._content.get(marker or "", {}).items()
+                if token not in body]
 
     def recipients_together(self, marker: str | None, addresses: list[str]) -> None:
         """``addresses`` (the message ``marker``'s recipients) are about to be observed one after the
@@ -335,11 +349,15 @@ class Observer:
         if found.notes:
             detail += "; " + "; ".join(found.notes)
         evidence = [("email", f"Mail Box of {address}", data)]
+        derived = list(found.derived)
+        missing = self._missing_content(original_marker, message.text, message.html) if found.kind == BANNER else []
+        if missing:
+            derived.append("the Email with banner lacks part of the original: " + ", ".join(missing))
         if wait.reordered:
             detail += "; " + wait.detail
             evidence.append(("email", "Target reorders deliveries", wait.barrier.evidence()))
         return Observation("Mail Box", found.kind, detail, evidence, found.portal_links, message.id,
-                           found.contract, found.derived)
+                           found.contract, derived)
 
     def prove_nothing(self, address: str, seen: set[str]) -> MailWait:
         """Send a barrier to ``address`` and collect every other new message that arrives before it or
@@ -439,7 +457,13 @@ class Observer:
                     detail += "; " + self._reordered(f"an MPP item for {address} appeared after the later "
                                                      f"barrier '{barrier.subject}'")
                     evidence.append(("mpp", "Target reorders deliveries", barrier.evidence()))
-                return Observation("MPP", found.kind, detail, evidence, links, str(item.get("id")), found.contract)
+                derived = list(found.derived)
+                missing = self._missing_content(original_marker, item.get("text"), item.get("html")) \
+                    if found.kind == BANNER else []
+                if missing:
+                    derived.append("the MPP's Email with banner lacks part of the original: " + ", ".join(missing))
+                return Observation("MPP", found.kind, detail, evidence, links, str(item.get("id")), found.contract,
+                                   derived)
             if barrier is None:  # at once: the message's Mail Box copy is usually there already
                 barrier = self._barriers_together(address, original_marker, started)
             if barrier is not None and barrier.mpp_at is None and barrier.mail_at is None:
@@ -469,16 +493,17 @@ class Observer:
                   original_marker: str | None) -> Observation:
         evidence: list[tuple[str, str, dict[str, Any]]] = []
         tried: list[str] = []
-        opened = self._open_first(address, links, original_marker, evidence, tried)
+        opened, missing = self._open_first(address, links, original_marker, evidence, tried)
         if opened:
             return Observation("Message in SM Portal", "Yes", f"the portal link in {address}'s mail opens the message",
-                               evidence, [opened])
+                               evidence, [opened], derived=missing)
         if "sm-portal-sign-in" in self.driver.capabilities:
             signed_in = [link for link in self.driver.portal_links_as(address) if link not in links]
-            opened = self._open_first(address, signed_in, original_marker, evidence, tried)
+            opened, missing = self._open_first(address, signed_in, original_marker, evidence, tried)
             if opened:
                 return Observation("Message in SM Portal", "Yes",
-                                   f"{address} signed in to the SM Portal and opened the message", evidence, [opened])
+                                   f"{address} signed in to the SM Portal and opened the message", evidence, [opened],
+                                   derived=missing)
         listed = None
         if "sm-portal-index" in self.driver.capabilities:
             items = self.driver.portal_index(address)
@@ -495,8 +520,9 @@ class Observer:
         return Observation("Message in SM Portal", "No", detail, evidence)
 
     def _open_first(self, address: str, links: list[str], original_marker: str | None,
-                    evidence: list[tuple[str, str, dict[str, Any]]], tried: list[str]) -> str | None:
-        """The first of ``links`` that opens ``address``'s own copy of the message, or None."""
+                    evidence: list[tuple[str, str, dict[str, Any]]], tried: list[str]) -> tuple[str | None, list[str]]:
+        """The first of ``links`` that opens ``address``'s own copy of the message (or None), and the
+        derived failures of that copy: parts of the original it lacks."""
         for link in links:
             try:
                 # A link outside the target is never requested. A profile that declares no origin at all
@@ -518,11 +544,14 @@ class Observer:
                                  {"status": 200, "recipient": opened_for, "subject": body.get("subject")}))
                 continue
             if answer.status == 200 and (not original_marker or original_marker in content):
+                missing = self._missing_content(original_marker, body.get("text"), body.get("html"))
                 evidence.append(("http", f"SM Portal message of {address}",
                                  {"status": 200, "subject": body.get("subject"), "permissions": body.get(
-                                     "permissions"), "expires_at": body.get("expires_at")}))
-                return link
-        return None
+                                     "permissions"), "expires_at": body.get("expires_at"),
+                                  "missing": missing or None}))
+                return link, ([f"the SM Portal's message lacks part of the original: {', '.join(missing)}"]
+                              if missing else [])
+        return None, []
 
 def _arrival_wall(summary: MessageSummary) -> float:
     """When Mailpit received ``summary`` (its own clock, the sandbox's), never later than now."""
