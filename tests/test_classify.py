@@ -90,10 +90,13 @@ def test_a_secure_copy_asking_for_a_read_receipt_fails_a_derived_check():
     assert found.kind == BANNER and "read receipt" in found.derived[0]
 
 
-def test_an_mpp_item_may_declare_its_kind_where_its_content_agrees():
+def test_an_mpp_items_declared_kind_is_a_note_never_what_it_shows():
     item_text = f"A secure message for you: {LINK}"
     assert classify("New secure message", item_text, "", {}, RULES, MARK, declared="notification").kind == NOTIFICATION
-    assert classify("Hi", f"Body {MARK}", "", {}, RULES, MARK, declared="email_with_banner").kind == BANNER
+    said_banner = classify("Hi", f"Body {MARK}", "", {}, RULES, MARK, declared="email_with_banner")
+    assert said_banner.kind == PLAIN and any("says it is the email with banner" in n for n in said_banner.notes)
+    shown = classify("Hi", f"{RULES.banner_text}\nBody {MARK}", "", {}, RULES, MARK, declared="email_with_banner")
+    assert shown.kind == BANNER
     assert classify("Hi", "Body", "", {}, RULES, MARK, declared="email_with_banner").kind == PLAIN
 
 

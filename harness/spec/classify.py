@@ -159,8 +159,8 @@ def classify(subject: str, text: str, html: str, headers: Mapping[str, Any], rul
 
     ``parts``: the message's leaves (``parts_of(raw)``); without them, ``text`` and ``html``.
     ``original_marker``: a token only the original content carries. ``origins``: where the
-    target serves the SM Portal. ``declared``: the kind an MPP item says it is, trusted only
-    where its content agrees.
+    target serves the SM Portal. ``declared``: the kind an MPP item says it is: a note
+    beside what its content shows, never a substitute for it.
     """
     text, html = text or "", html or ""
     if parts is None:
@@ -185,7 +185,8 @@ def classify(subject: str, text: str, html: str, headers: Mapping[str, Any], rul
     if declared == "notification" and not carries_original and not links and original_marker:
         notes.append("the MPP item says it is a notification but gives no way into the SM Portal")
     if declared == "email_with_banner" and carries_original and not banner_all:
-        banner_all, notes = True, notes + ["the MPP item says it is the email with banner"]
+        # a label is not what the user sees: the MPP column says "Email with banner", so the banner must show
+        notes.append("the MPP item says it is the email with banner, but the banner does not open it")
 
     if notification:
         if rules.notification_subject and not re.search(rules.notification_subject, subject or ""):
