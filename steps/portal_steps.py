@@ -5,7 +5,7 @@ from __future__ import annotations
 from pytest_bdd import parsers, then, when
 
 from harness.errors import ConformanceFailure, HarnessError
-from harness.conformance.page import offers
+from harness.conformance.page import expiry_announced, offers
 from steps.world import Person, World
 
 
@@ -104,7 +104,22 @@ def can_still_read(world: World, role: str) -> None:
 
 @then(parsers.parse("the SM Portal shows {role} that the message never expires"))
 def never_expires(world: World, role: str) -> None:
-    body = _opened(world.person(role))
+    person = world.person(role)
+    body = _opened(person)
     world.record.expect("expires_at = null", f"expires_at = {body.get('expires_at')!r}")
     if body.get("expires_at") is not None:
         raise ConformanceFailure("The message has an expiry", "expected Never Expire", body.get("expires_at"))
+    if "sm-portal-page" in world.driver.capabilities:  # derived: where the person reads it, too
+        page = world.driver.portal_page(person.portal_links[0])
+        said = expiry_announced(page.text, f"{body.get('text', '')}\n{body.get('subject', '')}") \
+            if page.status == 200 else []
+        world.record.add_evidence("http", f"SM Portal page of {person.role}",
+                                  {"status": page.status, "expiry": said[:5], "html": page.text[:20000]})
+        world.record.expect("the page announces no expiry (Never Expire)", f"expiry on the page: {said[:3] or 'none'}")
+        if page.status != 200:
+            raise ConformanceFailure(f"{person.role} cannot open the SM Portal's page of the message",
+                                     "expected 200 with the page", f"{page.status} {page.text[:300]}")
+        if said:
+            raise ConformanceFailure("The SM Portal's page announces an expiry",
+                                     "expected none: 'Expire Secure Messages for External Recipients After: "
+                                     "Never Expire'", said[:3])
