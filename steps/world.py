@@ -127,6 +127,9 @@ class World:
         links = list(observation.links)
         if not links and person.internal and "mpp" in self.driver.capabilities:
             links = self.observer.mpp(person.address, True, person.seen_mpp, message.marker, False).links
+        if not links and "sm-portal-sign-in" in self.driver.capabilities:  # no link in mail: sign in
+            links = [link for link in self.driver.portal_links_as(person.address)
+                     if message.marker in portal_content(self.driver.portal_open(link))][:1]
         if not links:
             raise ConformanceFailure(
                 f"{person.role} has no way into the SM Portal",
@@ -134,3 +137,9 @@ class World:
                 observation.detail)
         person.portal_links = links
         return links[0]
+
+
+def portal_content(answer) -> str:
+    """The text and HTML of an SM Portal answer (empty unless it opened)."""
+    body = answer.body if answer.status == 200 and isinstance(answer.body, dict) else {}
+    return f"{body.get('text', '')}\n{body.get('html', '')}"

@@ -8,7 +8,11 @@ catalogue. Each entry is either
   ("Secure Messaging - Lite Definitions", /work/shared/seed/000_99618b2f85010427.txt,
   restored in SPEC-READING.md); the suite should find it ("Not conformant"); or
 * an **alternative**: a choice the source allows; the suite should accept it
-  (a verdict starting with "Conformant").
+  (a verdict starting with "Conformant"); or
+* a **contract** difference: a choice the source allows but docs/contract.md (or
+  the reference gateway's reading of the source) does not make; the suite
+  should say "Conformant" and report it beside the verdict (at least one
+  contract difference in results.json).
 
 ``ref`` names what the entry touches: a table row (T1-r1, T2-r1, T3-r4 ...),
 a column (Mail Box / MPP / SM Portal), an attribute, or a definition.
@@ -23,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-DEVIATION, ALTERNATIVE = "deviation", "alternative"
+DEVIATION, ALTERNATIVE, CONTRACT = "deviation", "alternative", "contract"
 
 NOTIFICATION_DEF = ('"Notification" means an email notification is received indicating there is a message '
                     'ready to be read from the Secure Messaging Portal')
@@ -48,7 +52,7 @@ class Behaviour:
 
     @property
     def expected(self) -> str:
-        return "Not conformant" if self.kind == DEVIATION else "Conformant"
+        return {DEVIATION: "Not conformant", CONTRACT: "Conformant + contract"}.get(self.kind, "Conformant")
 
 
 def _d(name: str, ref: str, description: str, source: str) -> Behaviour:
@@ -57,6 +61,10 @@ def _d(name: str, ref: str, description: str, source: str) -> Behaviour:
 
 def _a(name: str, ref: str, description: str, source: str, **extra: Any) -> Behaviour:
     return Behaviour(name, ALTERNATIVE, ref, description, source, **extra)
+
+
+def _c(name: str, ref: str, description: str, source: str, **extra: Any) -> Behaviour:
+    return Behaviour(name, CONTRACT, ref, description, source, **extra)
 
 
 CATALOGUE: list[Behaviour] = [
@@ -208,9 +216,10 @@ CATALOGUE: list[Behaviour] = [
     _d("attribute-name-shortened", "definitions / attribute Expire",
        "the expiry attribute is listed as 'Expire Messages After'",
        "Expire Secure Messages for External Recipients After: Never Expire"),
-    _d("definition-name-case-sensitive", "definitions",
+    _c("definition-name-case-sensitive", "definitions",
        "'external' or 'ALL' in X-SM-Definition is refused as an unknown definition",
-       "Mimecast has supplied two definitions ... All ... External"),
+       "Mimecast has supplied two definitions ... All ... External — the source names them; matching them "
+       "case-insensitively is docs/contract.md's rule"),
     _d("definitions-swapped-mpp", "definitions All/External (MPP)",
        "the MPP sends All as External and External as All",
        ALL_DEF + "; " + EXTERNAL_DEF),
@@ -257,7 +266,7 @@ CATALOGUE: list[Behaviour] = [
     _a("alt-mac-internal-notification", "D3 / Mimecast for Mac between internal users",
        "Mimecast for Mac between internal users sends a Notification (All) as the MPP does",
        "T3 names Microsoft Office and the MPP, not Mimecast for Mac (source defect D3)"),
-    _a("alt-mixed-internal-notified", "D4 / mixed recipients",
+    _c("alt-mixed-internal-notified", "D4 / mixed recipients",
        "Outlook with All, mixed recipients: internal recipients get a Notification as well",
        "no table covers a message with internal and external recipients (source defect D4)"),
     _a("alt-long-tokens", "SM Portal",
@@ -282,3 +291,7 @@ def deviations() -> list[Behaviour]:
 
 def alternatives() -> list[Behaviour]:
     return [b for b in CATALOGUE if b.kind == ALTERNATIVE]
+
+
+def contract_differences() -> list[Behaviour]:
+    return [b for b in CATALOGUE if b.kind == CONTRACT]

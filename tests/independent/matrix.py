@@ -43,6 +43,7 @@ class Outcome:
     duration_s: float = 0.0
     report: str = ""
     error: str = ""
+    contract_differences: int = 0
 
     @property
     def result(self) -> str:
@@ -50,6 +51,10 @@ class Outcome:
             return "ERROR"
         if self.kind == B.DEVIATION:
             return "caught" if self.ok else "MISSED"
+        if self.kind == B.CONTRACT:
+            if self.ok:
+                return f"reported ({self.contract_differences})"
+            return "WRONGLY FAILED" if not self.verdict.startswith("Conformant") else "NOT REPORTED"
         return "accepted" if self.ok else "WRONGLY FAILED"
 
 
@@ -117,11 +122,14 @@ class Running:
                           "portal_link": r"https?://[^\s\"'<>]+/sm-portal/m/nw-[0-9a-f]{32}"}
         if self.behaviour:
             classification.update(B.get(self.behaviour).classification)
-        text = (_toml({"name": "Northwind Secure Mail", "version": "1.0.0", "driver": "reference",
+        text = (_toml({"name": "Northwind Secure Mail", "version": "1.0.0",
+                       # Northwind's own driver (tests/independent/driver.py): the reference one plus sign-in
+                       "driver": "tests.independent.driver:NorthwindDriver",
                        "internal_domains": DOMAINS, "delivery_timeout_s": 10,
                        # the first six, plus the opt-in page check (Northwind serves /sm-portal/m/{token})
+                       # and the SM Portal sign-in of its own driver
                        "capabilities": ["smtp-submission", "mpp", "sm-portal", "admin-console", "clock",
-                                        "sm-portal-index", "sm-portal-page"]})
+                                        "sm-portal-index", "sm-portal-page", "sm-portal-sign-in"]})
                 + "\n[target]\n" + _toml({"http": f"http://127.0.0.1:{self.ports['http_port']}",
                                          "smtp": f"127.0.0.1:{self.ports['smtp_port']}",
                                          "admin_token": self.token})
@@ -158,6 +166,7 @@ def run_one(behaviour: str, seed: int, reports_dir: Path, select: str | None = N
                     outcome.report = str(results_path)
                     outcome.verdict = _verdict(data)
                     outcome.failed = [s["name"] for s in data["scenarios"] if s["status"] == "failed"]
+                    outcome.contract_differences = int((data.get("summary") or {}).get("contract_differences") or 0)
                     harness_errors = [s["name"] for s in data["scenarios"] if s["status"] == "harness_error"]
                     if harness_errors and not outcome.failed:
                         outcome.error = f"harness errors: {harness_errors[:3]}"
@@ -166,6 +175,8 @@ def run_one(behaviour: str, seed: int, reports_dir: Path, select: str | None = N
     outcome.duration_s = round(time.monotonic() - started, 1)
     if outcome.kind == B.DEVIATION:
         outcome.ok = outcome.verdict == "Not conformant"
+    elif outcome.kind == B.CONTRACT:
+        outcome.ok = outcome.verdict.startswith("Conformant") and outcome.contract_differences > 0
     else:
         outcome.ok = outcome.verdict.startswith("Conformant")
     return outcome
@@ -203,7 +214,7 @@ def print_row(o: Outcome) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.independent.matrix", description=__doc__.split("\n")[0])
     parser.add_argument("--only", nargs="+", metavar="NAME", help="only these behaviours ('correct' for none)")
-    parser.add_argument("--kind", choices=[B.DEVIATION, B.ALTERNATIVE])
+    parser.add_argument("--kind", choices=[B.DEVIATION, B.ALTERNATIVE, B.CONTRACT])
     parser.add_argument("--no-correct", action="store_true", help="skip the run of the correct implementation")
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the outcomes as JSON (after each run)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
@@ -213,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         for b in B.CATALOGUE:
             print(f"{b.name:40} {b.kind:11} {b.ref:45} {b.description}")
-        print(f"{len(B.deviations())} deviations, {len(B.alternatives())} alternatives")
+        print(f"{len(B.deviations())} deviations, {len(B.alternatives())} alternatives, "
+              f"{len(B.contract_differences())} contract differences")
         return 0
     names: list[str] = []
     if args.only:
@@ -241,8 +253,10 @@ def main(argv: list[str] | None = None) -> int:
             args.json.write_text(json.dumps([asdict(o) | {"result": o.result} for o in outcomes], indent=2))
     deviations = [o for o in outcomes if o.kind == B.DEVIATION]
     alternatives = [o for o in outcomes if o.kind == B.ALTERNATIVE]
+    contract = [o for o in outcomes if o.kind == B.CONTRACT]
     print(f"\ndeviations caught: {sum(o.ok for o in deviations)}/{len(deviations)}; "
           f"alternatives accepted: {sum(o.ok for o in alternatives)}/{len(alternatives)}; "
+          f"contract differences reported (and Conformant): {sum(o.ok for o in contract)}/{len(contract)}; "
           f"correct: {', '.join(o.verdict for o in outcomes if o.kind == 'correct') or 'not run'}")
     return 0 if all(o.ok for o in outcomes) else 1
 

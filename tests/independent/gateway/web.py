@@ -153,6 +153,36 @@ def create_app(engine: Engine) -> Flask:
             db.execute("INSERT INTO sessions VALUES (?, ?)", (token, address))
         return jsonify({"session": token, "address": address}), 201
 
+    # -- SM Portal sign-in (Northwind's own API: users who reach the portal without a link) ---------
+    @app.post("/admin/api/sm-portal-sessions")
+    def portal_session() -> Response:
+        if not admin_ok():
+            return unauthorized()
+        data, bad = body_json()
+        if bad:
+            return bad
+        address = str(data.get("address", "")).strip()
+        if not ADDRESS.match(address):
+            return error(422, "invalid_request", "address must be an email address",
+                         detail=[{"loc": ["body", "address"], "msg": "not an email address"}])
+        token = "sps-" + secrets.token_hex(16)
+        with store.tx() as db:
+            db.execute("INSERT INTO sessions VALUES (?, ?)", (token, "portal:" + address))
+        return jsonify({"session": token, "address": address}), 201
+
+    @app.get("/sm-portal/api/my/messages")
+    def portal_mine() -> Response:
+        header = request.headers.get("Authorization", "")
+        token = header[7:].strip() if header.startswith("Bearer ") else ""
+        row = store.one("SELECT address FROM sessions WHERE token = ?", token) if token else None
+        if row is None or not str(row["address"]).startswith("portal:"):
+            return error(401, "unauthorized", "sign in first: POST /admin/api/sm-portal-sessions")
+        address = str(row["address"])[len("portal:"):]
+        rows = store.all("SELECT p.token, m.subject, m.sent_at FROM portal p JOIN messages m ON m.id = p.message_id "
+                         "WHERE lower(p.recipient) = lower(?) AND p.deleted = 0 ORDER BY m.sent_at", address)
+        return jsonify({"items": [{"subject": r["subject"], "sent_at": r["sent_at"],
+                                   "link": engine.portal_link(r["token"])} for r in rows]})
+
     @app.get("/admin/api/clock")
     def clock() -> Response:
         if not admin_ok():
