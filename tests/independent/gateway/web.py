@@ -135,8 +135,8 @@ def create_app(engine: Engine) -> Flask:
                                    "sent_at": r["sent_at"], "definition": r["definition"],
                                    "application": r["application"]} for r in rows]})
 
-    @app.post("/admin/api/mpp-sessions")
-    def mpp_session() -> Response:
+    def new_session(prefix: str, owner: str = "", internal_only: bool = False) -> Response:
+        """An administrator-issued session for the body's address (MPP, or the SM Portal's sign-in)."""
         if not admin_ok():
             return unauthorized()
         data, bad = body_json()
@@ -146,29 +146,21 @@ def create_app(engine: Engine) -> Flask:
         if not ADDRESS.match(address):
             return error(422, "invalid_request", "address must be an email address",
                          detail=[{"loc": ["body", "address"], "msg": "not an email address"}])
-        if not engine.is_internal(address):
+        if internal_only and not engine.is_internal(address):
             return error(403, "no_mpp_for_external", f"{address} is external: external users have no MPP")
-        token = "mpp-" + secrets.token_hex(16)
+        token = prefix + secrets.token_hex(16)
         with store.tx() as db:
-            db.execute("INSERT INTO sessions VALUES (?, ?)", (token, address))
+            db.execute("INSERT INTO sessions VALUES (?, ?)", (token, owner + address))
         return jsonify({"session": token, "address": address}), 201
+
+    @app.post("/admin/api/mpp-sessions")
+    def mpp_session() -> Response:
+        return new_session("mpp-", internal_only=True)
 
     # -- SM Portal sign-in (Northwind's own API: users who reach the portal without a link) ---------
     @app.post("/admin/api/sm-portal-sessions")
     def portal_session() -> Response:
-        if not admin_ok():
-            return unauthorized()
-        data, bad = body_json()
-        if bad:
-            return bad
-        address = str(data.get("address", "")).strip()
-        if not ADDRESS.match(address):
-            return error(422, "invalid_request", "address must be an email address",
-                         detail=[{"loc": ["body", "address"], "msg": "not an email address"}])
-        token = "sps-" + secrets.token_hex(16)
-        with store.tx() as db:
-            db.execute("INSERT INTO sessions VALUES (?, ?)", (token, "portal:" + address))
-        return jsonify({"session": token, "address": address}), 201
+        return new_session("sps-", owner="portal:")
 
     @app.get("/sm-portal/api/my/messages")
     def portal_mine() -> Response:
