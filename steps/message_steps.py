@@ -145,11 +145,20 @@ def judge_recipients(world: World, sent: Sent, people: list[Person], need_delive
                                 [world.record.add_evidence(*e) for e in judged.evidence], judged.detail, judged.level)
             if world.contract_only and cell.level:
                 cell.level = "contract"  # a @contract scenario: every check in it rests on docs/contract.md
+            elif contract_only and cell.level == "derived":
+                pass  # a derived check of what they got (no read-receipt request, the whole message): not D4's
             elif contract_only and cell.level:
                 cell.level = "contract"  # defect D4: table 3 for them is the contract's reading, not the source's
                 cell.evidence.append(mixed_note)
                 if cell.status == R.FAILED:
                     cell.detail = f"{cell.detail} [contract: {MIXED_NOTE}]".strip()
+                seen = observed.get(judged.column)
+                if seen is not None and seen.derived and seen.value != judged.expected:
+                    # the value is the contract's question, what the copy carries is still the source's
+                    world.record.cells.append(R.CellResult(
+                        ref, judged.column, str(person), "no derived check failing", "derived",
+                        "; ".join(seen.derived), R.FAILED, [], seen.detail, "derived"))
+                    failures.append(f"{judged.column} of {person}: {'; '.join(seen.derived)}")
             world.record.cells.append(cell)
             if ref:
                 world.record.refs = sorted(set(world.record.refs) | {ref})
