@@ -71,10 +71,14 @@ def test_the_reference_gateway_is_conformant_through_imap(imap_run):
     results = imap_run["results"]
     failed = [(s.name, s.message) for s in results.scenarios if s.status in (R.FAILED, R.HARNESS_ERROR)]
     assert failed == []
-    assert imap_run["code"] == 0 and results.verdict() == "Conformant"
+    # look-alikes of an internal domain have no IMAP mailbox: those scenarios alone are not applicable
+    not_applicable = [s.name for s in results.scenarios if s.status == R.NOT_APPLICABLE]
+    assert not_applicable and all("domain" in name for name in not_applicable), not_applicable
+    assert imap_run["code"] == 0 and results.verdict().startswith("Conformant"), results.verdict()
     per_table = results.per_table()
     for table, cases in (("T1", 6), ("T2", 2), ("T3", 6)):  # every source case, plus realistic mail
-        assert per_table[table][R.PASSED] == sum(per_table[table].values()) >= cases
+        counted = per_table[table][R.PASSED] + per_table[table][R.NOT_SPECIFIED] + per_table[table][R.NOT_APPLICABLE]
+        assert counted == sum(per_table[table].values()) and per_table[table][R.PASSED] >= cases
     assert per_table["definitions"][R.PASSED] >= 8
 
 
@@ -83,7 +87,9 @@ def test_no_mailpit_was_involved_and_the_evidence_is_imap_mail(imap_run):
     profile = load(imap_run["profile"])
     assert profile.mailpit == {} and profile.mailbox["kind"] == "imap"
     emails = [e for s in imap_run["results"].scenarios for e in s.evidence if e.kind == "email"]
-    assert emails and all("/INBOX/" in e.data["mailpit_id"] for e in emails)  # user/INBOX/validity/uid ids
+    # user/INBOX/validity/uid ids; a barrier seen only in the MPP view has no mailbox id
+    assert emails and all("/INBOX/" in e.data["mailpit_id"] for e in emails
+                          if e.data.get("mailpit_id") is not None or not e.title.startswith("Barrier"))
     settings = imap_run["results"].run.target["profile_settings"]
     assert settings["mailbox"]["password"] == "***"
 
