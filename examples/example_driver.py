@@ -47,6 +47,7 @@ from harness.profile import TargetProfile
 
 class ExampleDriver(Driver):
     supported = frozenset({"smtp-submission", "mpp", "sm-portal", "admin-console", "clock", "sm-portal-index"})
+    sends_bcc = True  # optional (docs/vendors.md): Bcc recipients go in the SMTP envelope, in no header
     settings_keys = {
         "api_url": "base URL of the target's HTTP API",
         "smtp_host": "host of the SMTP submission endpoint",
@@ -127,7 +128,7 @@ class ExampleDriver(Driver):
             mail.set_content(message.text)
             if message.html:
                 mail.add_alternative(message.html, subtype="html")
-            return self._submit(mail, message.sender, message.to + message.cc)
+            return self._submit(mail, message.sender, message.to + message.cc + list(message.bcc))
         if application == "mpp":
             body = {"to": message.to, "cc": message.cc, "subject": message.subject, "text": message.text,
                     "html": message.html, "definition": definition, "headers": message.headers}
