@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from harness.errors import HarnessError
-from harness.target.profile import TargetProfile
+from harness.profile.schema import TargetProfile
 
 REPO = Path(__file__).resolve().parents[1]
 OFFERED_RATE = 2000.0  # the most --rate allows: far above what one process reaches here
@@ -51,9 +51,29 @@ def load(profile_path: Path, seconds: float, apps: str, seed: int = 7, drain_s: 
     """One ``smlite load`` run; its JSON, plus what the bench needs."""
     with tempfile.TemporaryDirectory(prefix="smlite-bench-load-") as folder:
         out = Path(folder) / "load.json"
-        command = [sys.executable, "-m", "harness.load.run", "--profile", str(profile_path), "--seed", str(seed),
-                   "--users", str(USERS), "--rate", str(OFFERED_RATE), "--duration", str(seconds),
-                   "--max-samples", "0", "--drain-timeout", str(drain_s), "--apps", apps, "--json", str(out)]
+        command = [
+            sys.executable,
+            "-m",
+            "harness.load.run",
+            "--profile",
+            str(profile_path),
+            "--seed",
+            str(seed),
+            "--users",
+            str(USERS),
+            "--rate",
+            str(OFFERED_RATE),
+            "--duration",
+            str(seconds),
+            "--max-samples",
+            "0",
+            "--drain-timeout",
+            str(drain_s),
+            "--apps",
+            apps,
+            "--json",
+            str(out),
+        ]
         started = time.perf_counter()
         done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=seconds + 300)
         if not out.exists():
@@ -63,12 +83,21 @@ def load(profile_path: Path, seconds: float, apps: str, seed: int = 7, drain_s: 
     if not used <= set(apps.split(",")):
         raise HarnessError("smlite load sent from applications it was not given", f"{used} ⊄ {apps}")
     if result["errors"] or result["refused"]:
-        raise HarnessError("smlite load had errors while measuring its capacity",
-                           "; ".join(result["failures"][:3]) or f"{result['errors']} errors, {result['refused']} refused")
-    return {"apps": apps, "offered_per_s": OFFERED_RATE, "users": USERS, "seconds": result["duration_s"],
-            "accepted": result["accepted"], "per_second": result["throughput"]["accepted_per_s"],
-            "deliveries_per_s": result["throughput"]["deliveries_per_s"],
-            "accept_p50_ms": result["accept_latency_ms"]["p50"], "wall_s": round(time.perf_counter() - started, 1)}
+        raise HarnessError(
+            "smlite load had errors while measuring its capacity",
+            "; ".join(result["failures"][:3]) or f"{result['errors']} errors, {result['refused']} refused",
+        )
+    return {
+        "apps": apps,
+        "offered_per_s": OFFERED_RATE,
+        "users": USERS,
+        "seconds": result["duration_s"],
+        "accepted": result["accepted"],
+        "per_second": result["throughput"]["accepted_per_s"],
+        "deliveries_per_s": result["throughput"]["deliveries_per_s"],
+        "accept_p50_ms": result["accept_latency_ms"]["p50"],
+        "wall_s": round(time.perf_counter() - started, 1),
+    }
 
 
 def load_distributed(profile_path: Path, seconds: float, apps: str, workers: int = 2, drain_s: float = 2) -> dict:
@@ -77,26 +106,65 @@ def load_distributed(profile_path: Path, seconds: float, apps: str, workers: int
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        env = dict(os.environ, SMLITE_LOAD_PROFILE=str(profile_path), SMLITE_LOAD_APPS=apps,
-                   SMLITE_LOAD_MAX_SAMPLES="0", SMLITE_LOAD_RATE_PER_USER=str(OFFERED_RATE / USERS),
-                   SMLITE_LOAD_MAX_MESSAGES="1000000", SMLITE_LOAD_DRAIN_TIMEOUT=str(drain_s), PYTHONPATH=str(REPO))
+        env = dict(
+            os.environ,
+            SMLITE_LOAD_PROFILE=str(profile_path),
+            SMLITE_LOAD_APPS=apps,
+            SMLITE_LOAD_MAX_SAMPLES="0",
+            SMLITE_LOAD_RATE_PER_USER=str(OFFERED_RATE / USERS),
+            SMLITE_LOAD_MAX_MESSAGES="1000000",
+            SMLITE_LOAD_DRAIN_TIMEOUT=str(drain_s),
+            PYTHONPATH=str(REPO),
+        )
         locust = [sys.executable, "-m", "locust", "-f", str(REPO / "harness" / "load" / "locustfile.py")]
-        master = subprocess.Popen([*locust, "--master", "--headless", "--expect-workers", str(workers),
-                                   "-u", str(USERS), "-r", str(USERS), "-t", f"{seconds:g}s",
-                                   "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
-                                   "--csv", str(Path(folder) / "run"), "--only-summary", "--stop-timeout", "20"],
-                                  cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        procs = [subprocess.Popen([*locust, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)],
-                                  cwd=REPO, env=dict(env, SMLITE_LOAD_SEED=str(k + 1)), stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL) for k in range(workers)]
+        master = subprocess.Popen(
+            [
+                *locust,
+                "--master",
+                "--headless",
+                "--expect-workers",
+                str(workers),
+                "-u",
+                str(USERS),
+                "-r",
+                str(USERS),
+                "-t",
+                f"{seconds:g}s",
+                "--master-bind-host",
+                "127.0.0.1",
+                "--master-bind-port",
+                str(port),
+                "--csv",
+                str(Path(folder) / "run"),
+                "--only-summary",
+                "--stop-timeout",
+                "20",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        procs = [
+            subprocess.Popen(
+                [*locust, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)],
+                cwd=REPO,
+                env=dict(env, SMLITE_LOAD_SEED=str(k + 1)),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for k in range(workers)
+        ]
         try:
             out, _ = master.communicate(timeout=seconds + 180)
             for process in procs:
                 process.wait(timeout=120)
         finally:
-            for process in (master, *procs):
-                if process.poll() is None:
-                    process.kill()
+            children: list[subprocess.Popen] = [master, *procs]
+            for child in children:
+                if child.poll() is None:
+                    child.kill()
         try:
             with open(Path(folder) / "run_stats.csv", newline="") as stats:
                 total = next(row for row in csv.DictReader(stats) if row["Name"] == "Aggregated")
@@ -104,21 +172,37 @@ def load_distributed(profile_path: Path, seconds: float, apps: str, workers: int
             raise HarnessError("Locust's master wrote no totals", out[-1500:]) from None
     if int(total["Failure Count"]):
         raise HarnessError("smlite load had failures while measuring its capacity", out[-1500:])
-    return {"apps": apps, "workers": workers, "offered_per_s": OFFERED_RATE, "users": USERS,
-            "accepted": int(total["Request Count"]), "per_second": round(float(total["Requests/s"]), 2),
-            "accept_p50_ms": float(total["50%"])}
+    return {
+        "apps": apps,
+        "workers": workers,
+        "offered_per_s": OFFERED_RATE,
+        "users": USERS,
+        "accepted": int(total["Request Count"]),
+        "per_second": round(float(total["Requests/s"]), 2),
+        "accept_p50_ms": _number(total["50%"]),
+    }
+
+
+def _number(text: str) -> float | None:
+    """A figure of Locust's CSV; None for its "N/A" (no request finished in the window)."""
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def capacity(profile: TargetProfile, profile_path: Path, seconds: float = 8.0) -> dict:
     with tempfile.TemporaryDirectory(prefix="smlite-bench-capacity-") as folder:
         direct = _profile_into_mailpit(profile, Path(folder))
-        return {"into_mailpit": load(direct, seconds, "outlook,mac", drain_s=2),
-                "into_mailpit_2_workers": load_distributed(direct, seconds, "outlook,mac"),
-                "through_gateway": load(profile_path, seconds, "outlook,mac,mpp")}
+        return {
+            "into_mailpit": load(direct, seconds, "outlook,mac", drain_s=2),
+            "into_mailpit_2_workers": load_distributed(direct, seconds, "outlook,mac"),
+            "through_gateway": load(profile_path, seconds, "outlook,mac,mpp"),
+        }
 
 
 if __name__ == "__main__":  # python -m bench.capacity PROFILE: the two rows alone
-    from harness.target.profile import load_profile
+    from harness.profile.schema import load as load_profile
 
     path = Path(sys.argv[1])
     print(json.dumps(capacity(load_profile(str(path)), path), indent=2))

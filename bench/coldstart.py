@@ -20,18 +20,24 @@ import time
 
 def measure(gateway_argv: list[str] | None = None) -> dict:
     started = time.perf_counter()
-    from harness.sandbox.mailpit import find_mailpit
     from harness.sandbox.lifecycle import Sandbox
+    from harness.sandbox.mailpit import find_mailpit
 
     imported = time.perf_counter()
     find_mailpit()
     found = time.perf_counter()
     with Sandbox(with_gateway=False) as alone:
-        mailpit_s = alone.startup_seconds
+        mailpit_s = alone.startup_seconds or 0.0
     with Sandbox(gateway_argv=gateway_argv) as sandbox:
-        sandbox_s = sandbox.startup_seconds
-    return {"import_s": imported - started, "find_mailpit_s": found - imported, "mailpit_s": mailpit_s,
-            "sandbox_s": sandbox_s, "gateway_s": sandbox_s - mailpit_s, "total_s": (found - imported) + sandbox_s}
+        sandbox_s = sandbox.startup_seconds or 0.0
+    return {
+        "import_s": imported - started,
+        "find_mailpit_s": found - imported,
+        "mailpit_s": mailpit_s,
+        "sandbox_s": sandbox_s,
+        "gateway_s": sandbox_s - mailpit_s,
+        "total_s": (found - imported) + sandbox_s,
+    }
 
 
 if __name__ == "__main__":

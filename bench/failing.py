@@ -1,4 +1,4 @@
-"""``python -m bench.failing``: how much slower a failing run is than a passing one (issue 14's target: ≤ 2).
+"""``python -m bench.failing``: how much slower a failing run is than a passing one (target: ≤ 2).
 
 Owns the bench row "failing run ÷ passing run": times ``smlite run`` (wall, one
 fresh sandbox each, ``-q``, one at a time — never in parallel on a shared
@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from harness.gateway.variants import VARIANTS
 
@@ -37,7 +38,7 @@ def timed_run(source: Path, variant: str, reports: Path) -> tuple[float, int]:
 
 def measure(source: Path, variants: list[str], say=print) -> dict:
     """The passing run, then each variant's; ``say`` gets one line as each finishes."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="smlite-bench-failing-") as folder:
         passing, passing_exit = timed_run(source, "", Path(folder))
         say(f"{'(reference, passing)':<30} {passing:>7.1f}s  exit {passing_exit}")
@@ -48,21 +49,25 @@ def measure(source: Path, variants: list[str], say=print) -> dict:
             mark = "ok" if ratio <= 2 else "OVER 2"
             say(f"{variant:<30} {seconds:>7.1f}s  exit {code}  ÷ passing = {ratio:.2f}  {mark}")
     worst = max(rows, key=lambda r: r["ratio"]) if rows else None
-    return {"source": str(source), "passing_s": passing, "passing_exit": passing_exit,
-            "variants": rows, "worst": worst}
+    return {"source": str(source), "passing_s": passing, "passing_exit": passing_exit, "variants": rows, "worst": worst}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.failing", description=__doc__.splitlines()[0])
     parser.add_argument("--variant", nargs="+", metavar="NAME", help="only these variants (default: all)")
-    parser.add_argument("--source", type=Path, default=BENCH.parent, metavar="DIR",
-                        help="the smlite checkout to time (default: this one)")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=BENCH.parent,
+        metavar="DIR",
+        help="the smlite checkout to time (default: this one)",
+    )
     args = parser.parse_args(argv)
     result = measure(args.source, args.variant or list(VARIANTS), lambda line: print(line, flush=True))
     rows, worst = result["variants"], result["worst"]
     if worst:
         print(f"worst: {worst['variant']} {worst['ratio']:.2f}")
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     out = BENCH / "results" / f"failing-{stamp}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")

@@ -38,7 +38,7 @@ from harness.errors import HarnessError
 from harness.mailbox.mailpit import MailpitClient
 
 SENDER = "bench.sender@{domain}"
-BODY = ("Quarterly figures attached below; please treat as confidential.\n" * 12)
+BODY = "Quarterly figures attached below; please treat as confidential.\n" * 12
 
 
 def message(sender: str, recipient: str, subject: str, secure: str | None = None) -> bytes:
@@ -110,12 +110,17 @@ def floor(info: dict, count: int, tag: str, deadline_s: float = 15.0) -> dict:
         client.wait_for_messages(address, 1, deadline_s=deadline_s)
         per_message.append(time.perf_counter() - sent)
     total = time.perf_counter() - started
-    return {"messages": count, "seconds": total, "per_message_ms": 1000 * total / max(count, 1),
-            "p50_ms": 1000 * percentile(per_message, 50) if per_message else None}
+    return {
+        "messages": count,
+        "seconds": total,
+        "per_message_ms": 1000 * total / max(count, 1),
+        "p50_ms": 1000 * (percentile(per_message, 50) or 0.0) if per_message else None,
+    }
 
 
-def latency(info: dict, samples: int, tag: str, through_gateway: bool, warmup: int = 3,
-            deadline_s: float = 10.0) -> dict:
+def latency(
+    info: dict, samples: int, tag: str, through_gateway: bool, warmup: int = 3, deadline_s: float = 10.0
+) -> dict:
     """Send→observed (Mailpit event) latency of `samples` sequential messages."""
     host, port = info["gateway_smtp"] if through_gateway else info["mailpit_smtp"]
     sender = SENDER.format(domain=info["internal_domains"][0])
@@ -133,8 +138,9 @@ def latency(info: dict, samples: int, tag: str, through_gateway: bool, warmup: i
             while True:
                 event = events.next_new(deadline)
                 if event is None:
-                    raise HarnessError("A message was not observed in Mailpit",
-                                       f"expected one to {address} within {deadline_s:g}s")
+                    raise HarnessError(
+                        "A message was not observed in Mailpit", f"expected one to {address} within {deadline_s:g}s"
+                    )
                 if address in _addressed(event[1]):
                     break
             if i >= warmup:
@@ -142,9 +148,14 @@ def latency(info: dict, samples: int, tag: str, through_gateway: bool, warmup: i
                 observed.append(1000 * (event[0] - started))
     finally:
         events.close()
-    return {"samples": samples, "p50_ms": percentile(observed, 50), "p95_ms": percentile(observed, 95),
-            "max_ms": max(observed), "mean_ms": statistics.fmean(observed),
-            "accept_p50_ms": percentile(accepted, 50)}
+    return {
+        "samples": samples,
+        "p50_ms": percentile(observed, 50),
+        "p95_ms": percentile(observed, 95),
+        "max_ms": max(observed),
+        "mean_ms": statistics.fmean(observed),
+        "accept_p50_ms": percentile(accepted, 50),
+    }
 
 
 @dataclass
@@ -159,14 +170,16 @@ class _Senders:
         try:
             with smtplib.SMTP(self.host, self.port, timeout=30) as smtp:
                 for address in addresses:
-                    smtp.sendmail(self.sender, [address],
-                                  message(self.sender, address, f"ingest {address} [{tag}]", self.secure))
+                    smtp.sendmail(
+                        self.sender, [address], message(self.sender, address, f"ingest {address} [{tag}]", self.secure)
+                    )
         except (OSError, smtplib.SMTPException) as exc:
             self.errors.append(f"{type(exc).__name__}: {exc}")
 
 
-def ingest(info: dict, count: int, concurrency: int, tag: str, through_gateway: bool,
-           deadline_s: float = 120.0) -> dict:
+def ingest(
+    info: dict, count: int, concurrency: int, tag: str, through_gateway: bool, deadline_s: float = 120.0
+) -> dict:
     """Messages/s from the first send until Mailpit announced the last of `count`."""
     host, port = info["gateway_smtp"] if through_gateway else info["mailpit_smtp"]
     sender = SENDER.format(domain=info["internal_domains"][0])
@@ -174,8 +187,10 @@ def ingest(info: dict, count: int, concurrency: int, tag: str, through_gateway: 
     addresses = [f"in{i}.{kind}.{tag}@example.net" for i in range(count)]
     wanted = set(addresses)
     senders = _Senders(host, port, sender, "All" if through_gateway else None)
-    threads = [threading.Thread(target=senders.run, args=(addresses[i::concurrency], f"{kind}-{tag}"))
-               for i in range(concurrency)]
+    threads = [
+        threading.Thread(target=senders.run, args=(addresses[i::concurrency], f"{kind}-{tag}"))
+        for i in range(concurrency)
+    ]
     events = Events(info["mailpit_api"])
     seen: set[str] = set()
     last, complete = None, False
@@ -207,8 +222,13 @@ def ingest(info: dict, count: int, concurrency: int, tag: str, through_gateway: 
     if not complete or last is None:
         raise HarnessError("Messages were not observed in Mailpit", f"saw {len(seen)} of {count}")
     seconds = last - started
-    return {"messages": count, "concurrency": concurrency, "seconds": seconds, "per_second": count / seconds,
-            "observed": len(seen)}
+    return {
+        "messages": count,
+        "concurrency": concurrency,
+        "seconds": seconds,
+        "per_second": count / seconds,
+        "observed": len(seen),
+    }
 
 
 def _poll_until(api_url: str, more: int, deadline: float) -> float | None:

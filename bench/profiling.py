@@ -22,12 +22,11 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
-
-from harness.conformance.runner import REPO, RunOptions, pytest_command
 
 from bench.suite import SEED
+from harness.conformance.runner import REPO, RunOptions, pytest_command
 
 
 def profile_suite(profile_path: Path, gateway_pid: int, out_dir: Path, stamp: str) -> dict:
@@ -42,8 +41,11 @@ def profile_suite(profile_path: Path, gateway_pid: int, out_dir: Path, stamp: st
     with spy(gateway_pid, collapsed) as gateway:
         subprocess.run(profiled, cwd=REPO, env=env, check=False, capture_output=True)
     for renderer, path in (("text", text), ("html", html)):
-        subprocess.run([sys.executable, "-m", "pyinstrument", "--load", str(session), "-r", renderer,
-                        "-o", str(path)], check=False, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "pyinstrument", "--load", str(session), "-r", renderer, "-o", str(path)],
+            check=False,
+            capture_output=True,
+        )
     session.unlink(missing_ok=True)
     (out_dir / f"{stamp}-scenarios.json").unlink(missing_ok=True)
     return {"suite_text": str(text), "suite_html": str(html), "gateway": gateway}
@@ -68,12 +70,20 @@ def _start_py_spy(pid: int, output: Path) -> subprocess.Popen | None:
     binary = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(binary).exists():
         return None
-    return subprocess.Popen([binary, "record", "--pid", str(pid), "--rate", "200", "--format", "raw",
-                             "--output", str(output)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [binary, "record", "--pid", str(pid), "--rate", "200", "--format", "raw", "--output", str(output)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
-IDLE = ("_worker (concurrent/futures/thread.py)", "Condition.wait (threading.py)", "Event.wait (threading.py)",
-        "EpollSelector.select (selectors.py)", "select (selectors.py)")
+IDLE = (
+    "_worker (concurrent/futures/thread.py)",
+    "Condition.wait (threading.py)",
+    "Event.wait (threading.py)",
+    "EpollSelector.select (selectors.py)",
+    "select (selectors.py)",
+)
 
 
 def hottest(collapsed: Path, top: int = 12) -> dict:

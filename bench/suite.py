@@ -26,8 +26,8 @@ import sqlite3
 import time
 from pathlib import Path
 
-from harness.mailbox.mailpit import MailpitClient
 from harness.conformance.runner import RunOptions, run
+from harness.mailbox.mailpit import MailpitClient
 
 SEED = 7  # the same people in every bench run
 
@@ -58,10 +58,20 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_suite(profile_path: Path, workers: int, reports_dir: Path, select: str | None = None,
-              pids: dict[str, int] | None = None) -> dict:
+def run_suite(
+    profile_path: Path,
+    workers: int,
+    reports_dir: Path,
+    select: str | None = None,
+    pids: dict[str, int] | None = None,
+    explore: bool = False,
+) -> dict:
     """Run the suite once; wall time, phases, verdict, and the CPU every process spent
-    (``pids``: the gateway's and Mailpit's; the suite's processes are this one's children)."""
+    (``pids``: the gateway's and Mailpit's; the suite's processes are this one's children). ``explore``:
+    as a default ``smlite run`` does, explore after the scenarios with the default budget
+    (harness/exploration/); otherwise the scenarios only."""
+    from harness.exploration.product import explore_in_run
+
     reports_dir.mkdir(parents=True, exist_ok=True)
     pids = pids or {}
     before = {name: cpu_seconds(pid) for name, pid in pids.items()}
@@ -73,8 +83,18 @@ def run_suite(profile_path: Path, workers: int, reports_dir: Path, select: str |
     wall_start = time.time()
     started = time.perf_counter()
     try:
-        code, results, _index = run(RunOptions(target=str(profile_path), workers=workers, select=select,
-                                              seed=SEED, quiet=True, reports_dir=reports_dir))
+        code, results, _index = run(
+            RunOptions(
+                target=str(profile_path),
+                workers=workers,
+                select=select,
+                seed=SEED,
+                quiet=True,
+                reports_dir=reports_dir,
+                explorer=explore_in_run if explore else None,
+                explore_budget=2.0 if explore and select else None,  # -k: a short budget, for a quick check
+            )
+        )
     finally:
         for key, value in saved.items():
             if value is None:
@@ -89,14 +109,30 @@ def run_suite(profile_path: Path, workers: int, reports_dir: Path, select: str |
     if timing.exists():
         marks = json.loads(timing.read_text(encoding="utf-8"))
         first = marks.get("first_test", marks["finished"])
-        phases = {"startup_s": marks["configured"] - wall_start, "workers_s": first - marks["configured"],
-                  "scenarios_s": marks["finished"] - first, "after_s": wall_start + wall - marks["finished"]}
+        phases = {
+            "startup_s": marks["configured"] - wall_start,
+            "workers_s": first - marks["configured"],
+            "scenarios_s": marks["finished"] - first,
+            "after_s": wall_start + wall - marks["finished"],
+        }
         timing.unlink()
     per_worker: dict[str, float] = collections.defaultdict(float)
     for scenario in results.scenarios if results else []:
         per_worker[scenario.worker or "main"] += scenario.duration_s
-    return {"workers": workers, "seconds": wall, "exit_code": code, "cpu_s": cpu,
-            "cores_busy": cpu["total"] / wall,
-            "verdict": results.verdict() if results else "no results",
-            "scenarios": len(results.scenarios) if results else 0,
-            "scenario_seconds_per_worker": dict(per_worker), **phases}
+    explored = results.explorations[0] if results and results.explorations else None
+    return {
+        "workers": workers,
+        "seconds": wall,
+        **(
+            {"explored_s": explored.elapsed_s, "exchanges": explored.exchanges, "budget_s": explored.budget_s}
+            if explored
+            else {}
+        ),
+        "exit_code": code,
+        "cpu_s": cpu,
+        "cores_busy": cpu["total"] / wall,
+        "verdict": results.verdict() if results else "no results",
+        "scenarios": len(results.scenarios) if results else 0,
+        "scenario_seconds_per_worker": dict(per_worker),
+        **phases,
+    }

@@ -26,7 +26,7 @@ def pytest_configure(config) -> None:
         _marks["configured"] = time.time()
 
 
-def pytest_runtest_logstart(nodeid, location) -> None:  # noqa: ARG001 - pytest hook
+def pytest_runtest_logstart(nodeid, location) -> None:
     _marks.setdefault("first_test", time.time())
 
 

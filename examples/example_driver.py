@@ -91,8 +91,15 @@ class ExampleDriver(Driver):
             parsed = json.loads(text) if text else None
         except ValueError:
             parsed = None
-        self.record(Exchange("http", f"{method} {urllib.parse.urlsplit(url).path}", status, text[:2000],
-                             time.perf_counter() - started))
+        self.record(
+            Exchange(
+                "http",
+                f"{method} {urllib.parse.urlsplit(url).path}",
+                status,
+                text[:2000],
+                time.perf_counter() - started,
+            )
+        )
         return Response(status, parsed, text)
 
     def _submit(self, mail: EmailMessage, sender: str, recipients: list[str]) -> Response:
@@ -108,8 +115,9 @@ class ExampleDriver(Driver):
             status, text = exc.smtp_code, exc.smtp_error.decode("utf-8", "replace")
         except (OSError, smtplib.SMTPException) as exc:
             raise HarnessError("Target SMTP unreachable", f"{self.smtp_host}:{self.smtp_port}", str(exc)) from None
-        self.record(Exchange("smtp", f"MAIL FROM:<{sender}> RCPT TO:{recipients}", status, text,
-                             time.perf_counter() - started))
+        self.record(
+            Exchange("smtp", f"MAIL FROM:<{sender}> RCPT TO:{recipients}", status, text, time.perf_counter() - started)
+        )
         return Response(status, {"message_id": mail["Message-ID"]}, text)
 
     # -- sending ------------------------------------------------------------------
@@ -130,8 +138,15 @@ class ExampleDriver(Driver):
                 mail.add_alternative(message.html, subtype="html")
             return self._submit(mail, message.sender, message.to + message.cc + list(message.bcc))
         if application == "mpp":
-            body = {"to": message.to, "cc": message.cc, "subject": message.subject, "text": message.text,
-                    "html": message.html, "definition": definition, "headers": message.headers}
+            body = {
+                "to": message.to,
+                "cc": message.cc,
+                "subject": message.subject,
+                "text": message.text,
+                "html": message.html,
+                "definition": definition,
+                "headers": message.headers,
+            }
             return self._call("POST", "/mpp/api/messages", body, token=self._session(message.sender))
         raise UsageError("Cannot send", f"{application!r} does not compose new messages")
 
@@ -150,8 +165,9 @@ class ExampleDriver(Driver):
         return self._call("POST", self._portal(link, "/print"))
 
     def portal_index(self, recipient: str) -> list[dict[str, Any]]:
-        answer = self._call("GET", "/admin/api/sm-portal/messages?recipient=" + urllib.parse.quote(recipient),
-                            token=self.api_key)
+        answer = self._call(
+            "GET", "/admin/api/sm-portal/messages?recipient=" + urllib.parse.quote(recipient), token=self.api_key
+        )
         if answer.status != 200:
             raise HarnessError("SM Portal index failed", f"status {answer.status}", answer.text[:300])
         return list(answer.body["items"])
@@ -162,8 +178,9 @@ class ExampleDriver(Driver):
         if user not in self._sessions:
             answer = self._call("POST", "/admin/api/mpp-sessions", {"address": user}, token=self.api_key)
             if answer.status != 201:
-                raise HarnessError("Cannot open an MPP session", f"for {user}: status {answer.status}",
-                                   answer.text[:300])
+                raise HarnessError(
+                    "Cannot open an MPP session", f"for {user}: status {answer.status}", answer.text[:300]
+                )
             self._sessions[user] = answer.body["session"]
         return self._sessions[user]
 
@@ -172,8 +189,10 @@ class ExampleDriver(Driver):
         if answer.status != 200:
             raise HarnessError("MPP view failed", f"for {user}: status {answer.status}", answer.text[:300])
         # Map your items onto the keys the suite reads: id, subject, text, html, headers, received_at, portal_url.
-        return [{key: item.get(key) for key in ("id", "subject", "text", "html", "headers", "received_at",
-                                                  "portal_url")} for item in answer.body["items"]]
+        return [
+            {key: item.get(key) for key in ("id", "subject", "text", "html", "headers", "received_at", "portal_url")}
+            for item in answer.body["items"]
+        ]
 
     # -- Administration Console ------------------------------------------------------
     def list_definitions(self) -> Response:
@@ -181,9 +200,11 @@ class ExampleDriver(Driver):
 
     def change_definition(self, action: str, name: str, body: dict[str, Any]) -> Response:
         quoted = urllib.parse.quote(name)
-        method, path = {"create": ("POST", "/admin/api/definitions"),
-                        "change": ("PATCH", f"/admin/api/definitions/{quoted}"),
-                        "delete": ("DELETE", f"/admin/api/definitions/{quoted}")}[action]
+        method, path = {
+            "create": ("POST", "/admin/api/definitions"),
+            "change": ("PATCH", f"/admin/api/definitions/{quoted}"),
+            "delete": ("DELETE", f"/admin/api/definitions/{quoted}"),
+        }[action]
         return self._call(method, path, body or None, token=self.api_key)
 
     # -- clock ------------------------------------------------------------------------
@@ -195,5 +216,7 @@ class ExampleDriver(Driver):
         answer = self._call("GET", "/healthz")
         if answer.status != 200 or not isinstance(answer.body, dict):
             raise HarnessError("Target health check failed", f"GET {self.api_url}/healthz", answer.text[:300])
-        return {"name": answer.body.get("name", self.profile.name),
-                "version": answer.body.get("version", self.profile.version)}
+        return {
+            "name": answer.body.get("name", self.profile.name),
+            "version": answer.body.get("version", self.profile.version),
+        }

@@ -60,6 +60,40 @@ Feature: The definitions' attributes in action
       | All        |
       | External   |
 
+  @requires:clock
+  Scenario Outline: However old a secure message grows, an external recipient cannot print it (<definition>)
+    Never Expire keeps the message readable at any age; nothing limits Allow External
+    Recipients to Print = False in time.
+    Given an internal user "Ines"
+    And an external user "Erik"
+    And Ines has sent Erik a secure message from "Mimecast for Outlook" using the "<definition>" definition
+    And the target's clock has moved forward 2 years
+    When Erik opens the message in the SM Portal
+    Then the SM Portal does not offer Erik printing
+    And Erik's attempt to print the message is refused
+
+    Examples:
+      | definition |
+      | All        |
+      | External   |
+
+  @requires:clock
+  Scenario Outline: However old a secure message grows, an external recipient can reply to it (<definition>)
+    Never Expire keeps the message readable at any age; nothing limits Allow External
+    Recipients to Reply = True in time.
+    Given an internal user "Ines"
+    And an external user "Erik"
+    And Ines has sent Erik a secure message from "Mimecast for Outlook" using the "<definition>" definition
+    And the target's clock has moved forward 2 years
+    When Erik replies from the "Secure Messaging Portal"
+    Then the SM Portal offered Erik to reply
+    And Ines receives Erik's reply
+
+    Examples:
+      | definition |
+      | All        |
+      | External   |
+
   Scenario Outline: The sender never receives a read receipt (<definition>)
     Given an internal user "Ines"
     And an external user "Erik"

@@ -7,6 +7,8 @@ Modelled on schemathesis: every failure carries a short ``title``, a
 * ``NotApplicable``: the target lacks a capability the check needs.
 * ``HarnessError``: the harness itself could not run the check (sandbox
   unreachable, bad profile, ...). Never a verdict on the target.
+* ``DeliveryTimeout``: a recipient's wait reached the profile's delivery timeout
+  without even the barrier message: the run is incomplete.
 * ``UsageError``: the user asked for something impossible (CLI exit 2).
 """
 
@@ -33,6 +35,12 @@ class SmliteError(Exception):
 
 class HarnessError(SmliteError):
     """The harness could not do its job; says nothing about the target."""
+
+
+class DeliveryTimeout(HarnessError):
+    """A recipient waited the profile's whole ``delivery_timeout_s`` and nothing came, not even the ordinary
+    barrier message sent after it: nothing can be said about that recipient — the scenario (and the run)
+    is incomplete, never a failure of the target nor a pass."""
 
 
 class UsageError(HarnessError):

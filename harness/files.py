@@ -8,6 +8,9 @@ Owns:
   folder is fsynced afterwards so the rename survives a power cut. On any
   failure the temp file is removed and the old file is left as it was.
 * ``ensure_dir``: a folder made with its parents.
+* ``toml_text``: the TOML files smlite hands to people and processes (target profiles, the
+  gateway's configuration), with one writer, ``tomli-w`` (the standard library reads TOML but
+  cannot write it).
 
 Every ``OSError`` (a folder that cannot be written or made, a full disk, a
 path through a regular file) becomes one ``HarnessError`` line naming the
@@ -22,7 +25,11 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+import tomli_w
 
 from harness.errors import HarnessError
 
@@ -88,3 +95,9 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def toml_text(values: Mapping[str, Any], comment: str = "") -> str:
+    """``values`` as TOML (keys, then tables), under ``comment`` written as ``#`` lines."""
+    header = "".join(f"# {line}".rstrip() + "\n" for line in comment.splitlines())
+    return header + ("\n" if header else "") + tomli_w.dumps(dict(values))

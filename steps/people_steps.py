@@ -6,15 +6,17 @@ import pytest
 from pytest_bdd import given, parsers
 
 from harness.mailbox.backends import kind_of
-from harness.spec import domains
+from harness.source_model import domains
 
 
 def _require_any_domain(world) -> None:
     """A look-alike of an internal domain has a mailbox only where the mail sink takes every domain
     (Mailpit); real test mailboxes (IMAP) exist at the profile's own domains only."""
     if kind_of(world.profile) != "mailpit":
-        pytest.skip("not applicable: the target's test mailboxes (IMAP) receive only the profile's own "
-                    "domains, and this scenario needs an address at a look-alike of an internal domain")
+        pytest.skip(
+            "not applicable: the target's test mailboxes (IMAP) receive only the profile's own "
+            "domains, and this scenario needs an address at a look-alike of an internal domain"
+        )
 
 
 @given(parsers.parse('an internal user "{role}"'))

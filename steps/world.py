@@ -9,28 +9,32 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any
 
 from faker import Faker
 
+from harness import policy
+from harness.conformance.record import ScenarioRecord
 from harness.drivers.base import Driver, Response
 from harness.errors import ConformanceFailure, HarnessError
-from harness.conformance.observe import Observer
-from harness.target.profile import TargetProfile
-from harness.conformance.record import ScenarioRecord
+from harness.observation.observer import Observer
+from harness.observation.sm_portal import portal_text
+from harness.profile.schema import TargetProfile
+
+_FAKERS = threading.local()  # building a Faker costs ~7 ms: one per thread, re-seeded by each scenario
 
 
-_FAKER: Faker | None = None
-
-
-def _shared_faker() -> Faker:
-    """One Faker per process (building one costs ~7 ms); each scenario re-seeds it."""
-    global _FAKER
-    if _FAKER is None:
-        _FAKER = Faker()
-    return _FAKER
+def _thread_faker() -> Faker:
+    """This thread's Faker (scenarios run in threads of their own: a Faker is not shared between them)."""
+    faker = getattr(_FAKERS, "faker", None)
+    if faker is None:
+        faker = _FAKERS.faker = Faker()
+    return faker
 
 
 @dataclass
@@ -42,6 +46,7 @@ class Person:
     seen_mail: set[str] = field(default_factory=set)
     seen_mpp: set[str] = field(default_factory=set)
     portal_links: list[str] = field(default_factory=list)
+    portal_marker: str = ""  # the marker of the message ``portal_links`` lead to ("": the latest sent)
     opened: Response | None = None
 
     def __str__(self) -> str:
@@ -66,11 +71,18 @@ class Sent:
 
 
 class World:
-    def __init__(self, profile: TargetProfile, driver: Driver, observer: Observer, record: ScenarioRecord,
-                 seed: int, scenario_id: str):
+    def __init__(
+        self,
+        profile: TargetProfile,
+        driver: Driver,
+        observer: Observer,
+        record: ScenarioRecord,
+        seed: int,
+        scenario_id: str,
+    ):
         self.profile, self.driver, self.observer, self.record = profile, driver, observer, record
         self.seed = seed
-        self.faker = _shared_faker()
+        self.faker = _thread_faker()
         self.faker.seed_instance(seed ^ zlib.crc32(scenario_id.encode()))
         self.people: dict[str, Person] = {}
         self.sent: list[Sent] = []
@@ -79,13 +91,24 @@ class World:
         self.ref = ""
         #: a @contract scenario: the source is silent, so every check in it is level "contract"
         self.contract_only = False
+        #: the folder of the scenario's feature file (its message files are found from there)
+        self.feature_folder: Path | None = None
         record.seed = seed
-        driver.recorder = record.add_exchange
+        driver.recorder = record.record_exchange
+
+    def acted_at(self) -> float:
+        """When the scenario last asked the target to do something that could make it send mail (monotonic;
+        harness/drivers/watched.py): a barrier sent after it may prove absence for any later check."""
+        return float(getattr(self.driver, "acted_at", 0.0))
+
+    def level(self, level: str) -> str:
+        """The level of a check in this scenario: in a @contract scenario every judged check is the
+        contract's (harness/policy.py)."""
+        return policy.written(policy.on_contract(level)) if self.contract_only else level
 
     # -- people --------------------------------------------------------------
-    def add_person(self, role: str, internal: bool, domain_variant: Callable[[str, Any], str] | None = None
-                   ) -> Person:
-        """A person at one of the profile's domains; ``domain_variant`` (harness/spec/domains.py) rewrites
+    def add_person(self, role: str, internal: bool, domain_variant: Callable[[str, Any], str] | None = None) -> Person:
+        """A person at one of the profile's domains; ``domain_variant`` (harness/source_model/domains.py) rewrites
         an *internal* domain first (seeded): a mixed-case spelling, a look-alike, a sub-domain."""
         first, last = self.faker.first_name(), self.faker.last_name()
         local = re.sub(r"[^a-z0-9]+", ".", f"{first}.{last}".lower()).strip(".")
@@ -128,18 +151,21 @@ class World:
         if not links and person.internal and "mpp" in self.driver.capabilities:
             links = self.observer.mpp(person.address, True, person.seen_mpp, message.marker, False).links
         if not links and "sm-portal-sign-in" in self.driver.capabilities:  # no link in mail: sign in
-            links = [link for link in self.driver.portal_links_as(person.address)
-                     if message.marker in portal_content(self.driver.portal_open(link))][:1]
+            links = [
+                link
+                for link in self.driver.portal_links_as(person.address)
+                if message.marker in portal_content(self.driver.portal_open(link))
+            ][:1]
         if not links:
             raise ConformanceFailure(
                 f"{person.role} has no way into the SM Portal",
                 f"expected a portal link in what {person.address} got for '{message.subject}'",
-                observation.detail)
-        person.portal_links = links
+                observation.detail,
+            )
+        person.portal_links, person.portal_marker = links, message.marker
         return links[0]
 
 
 def portal_content(answer) -> str:
-    """The text and HTML of an SM Portal answer (empty unless it opened)."""
-    body = answer.body if answer.status == 200 and isinstance(answer.body, dict) else {}
-    return f"{body.get('text', '')}\n{body.get('html', '')}"
+    """The text of an SM Portal answer: text, HTML and parts (empty unless it opened)."""
+    return portal_text(answer.body if answer.status == 200 and isinstance(answer.body, dict) else {})

@@ -19,5 +19,5 @@ def _default_sigint(request):
         signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        warnings.warn(f"{request.node.nodeid} left SIGINT handled by {signal.getsignal(signal.SIGINT)!r}")
+        warnings.warn(f"{request.node.nodeid} left SIGINT handled by {signal.getsignal(signal.SIGINT)!r}", stacklevel=2)
         signal.signal(signal.SIGINT, signal.default_int_handler)

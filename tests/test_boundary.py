@@ -63,15 +63,22 @@ def test_nothing_the_suite_runs_imports_the_gateway():
 
 
 def test_the_rule_fails_when_a_step_imports_the_gateway(tmp_path):
-    for relative in ("steps/__init__.py", "harness/__init__.py", "harness/conformance/__init__.py",
-                     "harness/conformance/plugin.py", "harness/gateway/__init__.py", "harness/gateway/policy.py"):
+    for relative in (
+        "steps/__init__.py",
+        "harness/__init__.py",
+        "harness/conformance/__init__.py",
+        "harness/conformance/plugin.py",
+        "harness/gateway/__init__.py",
+        "harness/gateway/policy.py",
+    ):
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_text("")
     (tmp_path / "steps" / "helpers.py").write_text("from harness.gateway import policy\n")
     (tmp_path / "steps" / "sneaky_steps.py").write_text("import steps.helpers\n")
     offenders = gateway_imports(tmp_path, suite_modules(tmp_path))
-    assert offenders["steps.helpers"] == ["steps.sneaky_steps", "steps.helpers", "harness.gateway"] or \
-        offenders["steps.helpers"][-1].startswith("harness.gateway")
+    assert offenders["steps.helpers"] == ["steps.sneaky_steps", "steps.helpers", "harness.gateway"] or offenders[
+        "steps.helpers"
+    ][-1].startswith("harness.gateway")
     assert set(offenders) == {"steps.helpers"}
 
 
@@ -79,6 +86,7 @@ def test_the_gateway_never_imports_the_suites_oracle():
     gateway = sorted((ROOT / "harness" / "gateway").glob("*.py"))
     assert gateway, "the reference gateway's modules are missing"
     for path in gateway:
-        harness_imports = {m for m in imported_modules(path) if m.startswith("harness") and
-                           not m.startswith("harness.gateway")}
+        harness_imports = {
+            m for m in imported_modules(path) if m.startswith("harness") and not m.startswith("harness.gateway")
+        }
         assert harness_imports == set(), f"{path.name} imports {harness_imports}"

@@ -7,8 +7,16 @@ from email.message import EmailMessage
 
 import pytest
 
-from harness.spec.classify import (AMBIGUOUS, BANNER, NOTIFICATION, PARTIAL_BANNER, PLAIN, Rules, classify,
-                                   parts_of)
+from harness.observation.recognition import (
+    AMBIGUOUS,
+    BANNER,
+    NOTIFICATION,
+    PARTIAL_BANNER,
+    PLAIN,
+    Rules,
+    classify,
+    parts_of,
+)
 
 RULES = Rules()
 LINK = "http://127.0.0.1:8080/sm-portal/m/" + "A" * 32
@@ -43,8 +51,12 @@ def test_a_link_to_the_target_is_a_pointer_even_when_the_pattern_differs():
     found = classify("s", f"open {link}", "", PRIVATE, RULES, MARK, origins=["http://127.0.0.1:8080"])
     assert found.kind == NOTIFICATION and found.portal_links == [link]
     assert any("pattern" in c for c in found.contract)
-    assert classify("s", "open http://elsewhere.example/x", "", PRIVATE, RULES, MARK,
-                    origins=["http://127.0.0.1:8080"]).kind == PLAIN
+    assert (
+        classify(
+            "s", "open http://elsewhere.example/x", "", PRIVATE, RULES, MARK, origins=["http://127.0.0.1:8080"]
+        ).kind
+        == PLAIN
+    )
 
 
 def test_a_notification_carrying_the_original_in_any_part_is_not_a_notification():
@@ -56,8 +68,12 @@ def test_a_notification_carrying_the_original_in_any_part_is_not_a_notification(
 
 
 def test_the_banner_must_open_every_body_part():
-    both = parts_of(raw(f"{RULES.banner_text}\n\nBody {MARK}",
-                        f"<html><body><div>{RULES.banner_text}</div><p>Body {MARK}</p></body></html>"))
+    both = parts_of(
+        raw(
+            f"{RULES.banner_text}\n\nBody {MARK}",
+            f"<html><body><div>{RULES.banner_text}</div><p>Body {MARK}</p></body></html>",
+        )
+    )
     assert classify("Hello", "", "", {}, RULES, MARK, parts=both).kind == BANNER
     text_only = parts_of(raw(f"{RULES.banner_text}\n\nBody {MARK}", f"<html><body><p>Body {MARK}</p></body></html>"))
     found = classify("Hello", "", "", {}, RULES, MARK, parts=text_only)
@@ -79,14 +95,16 @@ def test_banner_without_the_original_content_is_not_the_email_with_banner():
 
 
 def test_banner_in_html_only_message():
-    found = classify("Hello", "", f"<html><body><div>{RULES.banner_text}</div><p>Hi {MARK}</p></body></html>",
-                     {}, RULES, MARK)
+    found = classify(
+        "Hello", "", f"<html><body><div>{RULES.banner_text}</div><p>Hi {MARK}</p></body></html>", {}, RULES, MARK
+    )
     assert found.kind == BANNER and "text/html" in found.rule
 
 
 def test_a_secure_copy_asking_for_a_read_receipt_fails_a_derived_check():
-    found = classify("Hello", f"{RULES.banner_text}\n\n{MARK}", "", {"Disposition-Notification-To": ["a@b"]},
-                     RULES, MARK)
+    found = classify(
+        "Hello", f"{RULES.banner_text}\n\n{MARK}", "", {"Disposition-Notification-To": ["a@b"]}, RULES, MARK
+    )
     assert found.kind == BANNER and "read receipt" in found.derived[0]
 
 

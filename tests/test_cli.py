@@ -14,8 +14,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def smlite(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "harness.cli.main", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=120, env=dict(os.environ, **(env or {})))
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli.main", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, **(env or {})),
+    )
 
 
 def test_help_answers_the_usual_questions():
@@ -31,15 +37,22 @@ def test_no_command_prints_help_and_exits_2():
     assert done.returncode == 2 and "COMMAND" in done.stdout
 
 
-@pytest.mark.parametrize("args, message", [
-    (["simulate", "--app", "thunderbird", "--definition", "All", "--from", "a@corp.example", "--to", "b@x.org"],
-     "unknown application 'thunderbird'"),
-    (["simulate", "--app", "mpp", "--definition", "Secret", "--from", "a@corp.example", "--to", "b@x.org"],
-     "unknown definition 'Secret'"),
-    (["run", "--target", "/nonexistent/profile.toml"], "Cannot read target profile"),
-    (["report", "/nonexistent/results.json"], "No such results file"),
-    (["selfcheck", "--variant", "no-such-variant"], "Unknown variant"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["simulate", "--app", "thunderbird", "--definition", "All", "--from", "a@corp.example", "--to", "b@x.org"],
+            "unknown application 'thunderbird'",
+        ),
+        (
+            ["simulate", "--app", "mpp", "--definition", "Secret", "--from", "a@corp.example", "--to", "b@x.org"],
+            "unknown definition 'Secret'",
+        ),
+        (["run", "--target", "/nonexistent/profile.toml"], "Cannot read target profile"),
+        (["report", "/nonexistent/results.json"], "No such results file"),
+        (["selfcheck", "--variant", "no-such-variant"], "Unknown variant"),
+    ],
+)
 def test_bad_input_is_one_clear_line_and_exit_2(args, message):
     done = smlite(*args)
     assert done.returncode == 2, done.stderr
@@ -47,15 +60,35 @@ def test_bad_input_is_one_clear_line_and_exit_2(args, message):
 
 
 def test_simulate_without_a_running_sandbox_says_how_to_get_one(tmp_path):
-    done = smlite("simulate", "--app", "mpp", "--definition", "All", "--from", "a@corp.example",
-                  "--to", "b@corp.example", env={"XDG_STATE_HOME": str(tmp_path)})
+    done = smlite(
+        "simulate",
+        "--app",
+        "mpp",
+        "--definition",
+        "All",
+        "--from",
+        "a@corp.example",
+        "--to",
+        "b@corp.example",
+        env={"XDG_STATE_HOME": str(tmp_path)},
+    )
     assert done.returncode == 2 and "smlite sandbox up" in done.stderr and "--ephemeral" in done.stderr
 
 
 @pytest.mark.sandbox
 def test_simulate_mpp_all_between_internal_users_is_table_3_row_3():
-    done = smlite("simulate", "--ephemeral", "--app", "mpp", "--definition", "All", "--from", "a@corp.example",
-                  "--to", "b@corp.example")
+    done = smlite(
+        "simulate",
+        "--ephemeral",
+        "--app",
+        "mpp",
+        "--definition",
+        "All",
+        "--from",
+        "a@corp.example",
+        "--to",
+        "b@corp.example",
+    )
     assert done.returncode == 0, done.stderr
     assert "matches the source, T3-r3" in done.stdout
     lines = [line.split() for line in done.stdout.splitlines() if line.startswith("  ")]
@@ -65,8 +98,19 @@ def test_simulate_mpp_all_between_internal_users_is_table_3_row_3():
 
 @pytest.mark.sandbox
 def test_simulate_outlook_external_to_an_external_address_as_json():
-    done = smlite("simulate", "--ephemeral", "--json", "--app", "outlook", "--definition", "External",
-                  "--from", "a@corp.example", "--to", "x@example.net")
+    done = smlite(
+        "simulate",
+        "--ephemeral",
+        "--json",
+        "--app",
+        "outlook",
+        "--definition",
+        "External",
+        "--from",
+        "a@corp.example",
+        "--to",
+        "x@example.net",
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     recipient = report["recipients"][0]
@@ -76,7 +120,17 @@ def test_simulate_outlook_external_to_an_external_address_as_json():
 
 @pytest.mark.sandbox
 def test_simulate_refused_message_exits_1_and_says_why():
-    done = smlite("simulate", "--ephemeral", "--app", "outlook", "--definition", "All",
-                  "--from", "a@corp.example", "--to", "not-an-address")
+    done = smlite(
+        "simulate",
+        "--ephemeral",
+        "--app",
+        "outlook",
+        "--definition",
+        "All",
+        "--from",
+        "a@corp.example",
+        "--to",
+        "not-an-address",
+    )
     assert done.returncode == 1
     assert "refused by the target" in done.stdout

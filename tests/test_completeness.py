@@ -1,4 +1,4 @@
-"""A verdict covers every selected scenario: runs that lose scenarios are Incomplete (issue 11).
+"""A verdict covers every selected scenario: runs that lose scenarios are Incomplete.
 
 Each test drives a real `smlite run` (embedded sandbox: real Mailpit, real gateway) as a
 user would, and breaks it from outside: a killed pytest-xdist worker, a reader that closes
@@ -54,9 +54,23 @@ def run_dirs(reports: Path) -> list[Path]:
 
 def scenario_count(select: str = "") -> int:
     """How many scenarios the suite has, or match -k ``select`` (pytest's own collection, no target needed)."""
-    done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "steps/test_conformance.py",
-                           "-p", "harness.conformance.plugin", *(["-k", select] if select else [])],
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "steps/test_conformance.py",
+            "-p",
+            "harness.conformance.plugin",
+            *(["-k", select] if select else []),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return int(done.stdout.strip().splitlines()[-1].split()[0].split("/")[0])  # "20/62 tests collected"
 
 
@@ -64,8 +78,13 @@ def scenario_count(select: str = "") -> int:
 def reports(tmp_path: Path) -> Path:
     """A reports folder whose `latest` already points at an earlier complete run."""
     folder = tmp_path / "reports"
-    done = subprocess.run([*SMLITE, "run", "-q", "-k", "T2", "--reports-dir", str(folder)], cwd=REPO,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [*SMLITE, "run", "-q", "-k", "T2", "--reports-dir", str(folder)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert latest_target(folder) is not None
     return folder
@@ -73,8 +92,13 @@ def reports(tmp_path: Path) -> Path:
 
 def test_a_killed_worker_makes_the_run_incomplete_and_names_the_lost_scenario(reports):
     before = latest_target(reports)
-    process = subprocess.Popen([*SMLITE, "run", "-n", "2", "--reports-dir", str(reports)], cwd=REPO,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [*SMLITE, "run", "-n", "2", "--reports-dir", str(reports)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     watchdog = threading.Timer(300, process.kill)
     watchdog.start()
     killed: list[int] = []
@@ -111,8 +135,7 @@ def test_a_killed_worker_makes_the_run_incomplete_and_names_the_lost_scenario(re
 
 def test_a_closed_output_pipe_neither_stops_the_run_nor_changes_its_verdict(reports):
     before = set(run_dirs(reports))
-    shell = (f"{' '.join(SMLITE)} run --reports-dir {reports} 2>&1 | head -n 6; "
-             "echo \"exit=${PIPESTATUS[0]}\" >&2")
+    shell = f'{" ".join(SMLITE)} run --reports-dir {reports} 2>&1 | head -n 6; echo "exit=${{PIPESTATUS[0]}}" >&2'
     done = subprocess.run(["bash", "-c", shell], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert len(done.stdout.splitlines()) == 6
     assert "exit=0" in done.stderr, done.stderr
@@ -125,8 +148,13 @@ def test_a_closed_output_pipe_neither_stops_the_run_nor_changes_its_verdict(repo
 
 def test_a_selection_that_matches_nothing_says_so_and_writes_no_report(reports):
     before, latest = run_dirs(reports), latest_target(reports)
-    done = subprocess.run([*SMLITE, "run", "-k", "NOMATCH_xyz", "--reports-dir", str(reports)], cwd=REPO,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [*SMLITE, "run", "-k", "NOMATCH_xyz", "--reports-dir", str(reports)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 2
     errors = [line for line in done.stderr.splitlines() if line.startswith("smlite:")]
     assert len(errors) == 1 and "NOMATCH_xyz" in errors[0] and "Traceback" not in done.stderr
@@ -134,8 +162,13 @@ def test_a_selection_that_matches_nothing_says_so_and_writes_no_report(reports):
 
 
 def test_progress_counts_the_selection(reports):
-    done = subprocess.run([*SMLITE, "run", "-k", "T3", "--reports-dir", str(reports)], cwd=REPO,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [*SMLITE, "run", "-k", "T3", "--reports-dir", str(reports)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     progress = [line for line in done.stderr.splitlines() if line.startswith("[")]
     selected = scenario_count("T3")
     assert 0 < selected < scenario_count() and done.returncode == 0 and len(progress) == selected
@@ -147,10 +180,10 @@ def test_a_mail_sandbox_refusing_every_delivery_is_a_harness_error_within_second
     every scenario is a harness error and the run Incomplete — not minutes of timeouts blamed on the target."""
     import time
 
-    from harness.conformance import results as R
+    from harness import results as R
+    from harness.files import toml_text
+    from harness.profile.schema import from_sandbox
     from harness.sandbox.lifecycle import Sandbox
-    from harness.target.files import toml_text
-    from harness.target.profile import from_sandbox
 
     with Sandbox(mailpit_options={"chaos": True}) as sandbox:
         profile = from_sandbox(sandbox.info())
@@ -158,8 +191,13 @@ def test_a_mail_sandbox_refusing_every_delivery_is_a_harness_error_within_second
         path.write_text(toml_text({k: v for k, v in profile.to_dict().items() if k != "source_path"}))
         sandbox.mailbox.set_chaos(recipient=(451, 100))
         started = time.monotonic()
-        done = subprocess.run([*SMLITE, "run", "--target", str(path), "--reports-dir", str(tmp_path / "r")],
-                              cwd=REPO, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [*SMLITE, "run", "--target", str(path), "--reports-dir", str(tmp_path / "r")],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         elapsed = time.monotonic() - started
     assert done.returncode == 2, done.stdout + done.stderr
     assert elapsed < 30, f"took {elapsed:.0f}s"

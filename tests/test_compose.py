@@ -21,8 +21,11 @@ GATEWAY_CMD = ["python", "-m", "harness.gateway", "--config", "/etc/smlite/gatew
 
 
 def parse_yaml_subset(text: str) -> object:
-    lines = [(len(raw) - len(raw.lstrip(" ")), raw.strip()) for raw in text.splitlines()
-             if raw.strip() and not raw.strip().startswith("#")]
+    lines = [
+        (len(raw) - len(raw.lstrip(" ")), raw.strip())
+        for raw in text.splitlines()
+        if raw.strip() and not raw.strip().startswith("#")
+    ]
 
     def block(i: int, indent: int) -> tuple[object, int]:
         if lines[i][1].startswith("- "):
@@ -97,8 +100,10 @@ def test_gateway_service(compose, gateway_toml):
     gateway = compose["services"]["gateway"]
     assert gateway["build"] == {"context": ".", "dockerfile": "Dockerfile"}
     assert gateway["depends_on"] == {"mailpit": {"condition": "service_healthy"}}
-    assert published(gateway) == {gateway_toml["smtp_port"]: gateway_toml["smtp_port"],
-                                  gateway_toml["http_port"]: gateway_toml["http_port"]}
+    assert published(gateway) == {
+        gateway_toml["smtp_port"]: gateway_toml["smtp_port"],
+        gateway_toml["http_port"]: gateway_toml["http_port"],
+    }
     check = " ".join(gateway["healthcheck"]["test"])
     assert f"http://127.0.0.1:{gateway_toml['http_port']}/healthz" in check and "200" in check
 
@@ -129,5 +134,5 @@ def test_gateway_accepts_the_docker_config():
 
 
 def test_the_minimal_parser_reads_what_it_claims():
-    text = "a:\n  b: 1\n  c:\n    - \"x:y\"\n    - plain\n  d: [\"CMD\", \"go\"]\n# note\ne: true\n"
+    text = 'a:\n  b: 1\n  c:\n    - "x:y"\n    - plain\n  d: ["CMD", "go"]\n# note\ne: true\n'
     assert parse_yaml_subset(text) == {"a": {"b": 1, "c": ["x:y", "plain"], "d": ["CMD", "go"]}, "e": True}

@@ -1,4 +1,4 @@
-"""The whole suite, Conformant, against the reference gateway observed through IMAP (issue 16, part 2).
+"""The whole suite, Conformant, against the reference gateway observed through IMAP.
 
 The gateway relays to a private Postfix, which delivers over LMTP into a private Dovecot
 (harness/sandbox/mailserver.py); no Mailpit is started. The target profile is what a vendor with a hosted
@@ -12,12 +12,12 @@ import time
 
 import pytest
 
-from harness.sandbox import mailserver
-from harness.conformance import results as R
-from harness.target.profile import CAPABILITIES, OPTIONAL_EXTRAS, TargetProfile, load, to_toml
+from harness import results as R
 from harness.conformance.runner import RunOptions, run
 from harness.conformance.simulate import SimulateRequest, simulate
-from harness.target.check import check_profile
+from harness.connection.check import check_profile
+from harness.profile.schema import CAPABILITIES, OPTIONAL_EXTRAS, TargetProfile, load, to_toml
+from harness.sandbox import mailserver
 from harness.sandbox.lifecycle import Sandbox
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.imap]
@@ -28,11 +28,18 @@ INTERNAL, EXTERNAL = ["corp.example"], ["example.net", "example.org"]
 def write_profile(where, info, path: mailserver.MailPath):
     """What a vendor of a hosted service writes: [target], and [mailbox] kind = "imap" without [mailpit]."""
     profile = TargetProfile(
-        name="smlite reference gateway via Postfix and Dovecot", driver="reference",
-        internal_domains=INTERNAL, external_domains=EXTERNAL, capabilities=[c for c in CAPABILITIES if c not in OPTIONAL_EXTRAS],
-        target={"smtp": "%s:%d" % info["gateway_smtp"], "http": info["gateway_http"],
-                "admin_token": info["admin_token"]},
-        mailbox=path.mailbox_settings())
+        name="smlite reference gateway via Postfix and Dovecot",
+        driver="reference",
+        internal_domains=INTERNAL,
+        external_domains=EXTERNAL,
+        capabilities=[c for c in CAPABILITIES if c not in OPTIONAL_EXTRAS],
+        target={
+            "smtp": "{}:{}".format(*info["gateway_smtp"]),
+            "http": info["gateway_http"],
+            "admin_token": info["admin_token"],
+        },
+        mailbox=path.mailbox_settings(),
+    )
     where.write_text(to_toml(profile, "observed through IMAP"), encoding="utf-8")
     return where
 
@@ -49,8 +56,7 @@ def imap_target(tmp_path_factory):
         with Sandbox(internal_domains=INTERNAL, relay=(path.host, path.smtp_port)) as sandbox:
             info = sandbox.info()
             profile_path = write_profile(folder / "imap-profile.toml", info, path)
-            target = {"folder": folder, "info": info, "profile": profile_path, "path": path,
-                      "mail_path_s": mail_path_s}
+            target = {"folder": folder, "info": info, "profile": profile_path, "path": path, "mail_path_s": mail_path_s}
             yield target
         sessions = set(path._sessions)
     # MailPath.stop() raised already if any were left; this says it again, in the test's words
@@ -60,10 +66,15 @@ def imap_target(tmp_path_factory):
 @pytest.fixture(scope="module")
 def imap_run(imap_target):
     started = time.perf_counter()
-    code, results, index = run(RunOptions(target=str(imap_target["profile"]), seed=4242, quiet=True,
-                                          reports_dir=imap_target["folder"] / "reports"))
-    print(f"\nIMAP mail path up in {imap_target['mail_path_s']:.2f}s; suite through IMAP "
-          f"{time.perf_counter() - started:.1f}s (results duration_s {results.run.duration_s}s)")
+    code, results, index = run(
+        RunOptions(
+            target=str(imap_target["profile"]), seed=4242, quiet=True, reports_dir=imap_target["folder"] / "reports"
+        )
+    )
+    print(
+        f"\nIMAP mail path up in {imap_target['mail_path_s']:.2f}s; suite through IMAP "
+        f"{time.perf_counter() - started:.1f}s (results duration_s {results.run.duration_s}s)"
+    )
     return {**imap_target, "code": code, "results": results, "index": index}
 
 
@@ -88,8 +99,11 @@ def test_no_mailpit_was_involved_and_the_evidence_is_imap_mail(imap_run):
     assert profile.mailpit == {} and profile.mailbox["kind"] == "imap"
     emails = [e for s in imap_run["results"].scenarios for e in s.evidence if e.kind == "email"]
     # user/INBOX/validity/uid ids; a barrier seen only in the MPP view has no mailbox id
-    assert emails and all("/INBOX/" in e.data["mailpit_id"] for e in emails
-                          if e.data.get("mailpit_id") is not None or not e.title.startswith("Barrier"))
+    assert emails and all(
+        "/INBOX/" in e.data["mailpit_id"]
+        for e in emails
+        if e.data.get("mailpit_id") is not None or not e.title.startswith("Barrier")
+    )
     settings = imap_run["results"].run.target["profile_settings"]
     assert settings["mailbox"]["password"] == "***"
 
@@ -105,8 +119,7 @@ def test_target_check_follows_a_message_into_its_imap_mailbox(imap_target):
 
 def test_simulate_reads_the_recipients_mailboxes_over_imap(imap_target):
     profile = load(imap_target["profile"])
-    report = simulate(profile, SimulateRequest("mpp", "External", "ann.sim@corp.example",
-                                               ["bo.sim@example.net"], []))
+    report = simulate(profile, SimulateRequest("mpp", "External", "ann.sim@corp.example", ["bo.sim@example.net"], []))
     [recipient] = report["recipients"]
     mailbox = next(c for c in recipient["columns"] if c["column"] == "Mail Box")
     assert (mailbox["observed"], mailbox["expected"]) == ("Notification", "Notification"), recipient
@@ -115,11 +128,11 @@ def test_simulate_reads_the_recipients_mailboxes_over_imap(imap_target):
 
 def test_a_broken_variant_is_caught_through_imap_with_the_mail_as_evidence(imap_target, tmp_path):
     path = imap_target["path"]
-    with Sandbox(internal_domains=INTERNAL, relay=(path.host, path.smtp_port),
-                 variant="mpp-external-banner") as broken:
+    with Sandbox(internal_domains=INTERNAL, relay=(path.host, path.smtp_port), variant="mpp-external-banner") as broken:
         profile = write_profile(tmp_path / "broken.toml", broken.info(), path)
-        code, results, _ = run(RunOptions(target=str(profile), reports_dir=tmp_path, quiet=True, select="T1",
-                                          report=False))
+        code, results, _ = run(
+            RunOptions(target=str(profile), reports_dir=tmp_path, quiet=True, select="T1", report=False)
+        )
     assert code == 1 and results.verdict() == "Not conformant"
     failed = [s for s in results.scenarios if s.status == R.FAILED]
     assert failed and all("Mimecast Personal Portal with the External definition" in s.name for s in failed)

@@ -24,12 +24,12 @@ import pytest
 from harness.drivers.base import Outgoing
 from harness.drivers.reference import ReferenceDriver
 from harness.errors import ConformanceFailure, ForeignLink, UsageError
+from harness.profile import origins
+from harness.profile.schema import TargetProfile, from_dict, from_sandbox, load, to_toml
 from harness.sandbox.lifecycle import Sandbox
-from harness.target import origins
-from harness.target.profile import TargetProfile, from_dict, from_sandbox, load, to_toml
-
 
 # -- SMTP: an interrupted exchange is not an answer ----------------------------------------------
+
 
 class ScriptedSMTP:
     """Answers one client up to DATA's end, then interrupts the main thread before answering; a QUIT
@@ -70,9 +70,12 @@ class ScriptedSMTP:
 
 
 def smtp_profile(port: int) -> TargetProfile:
-    return TargetProfile(name="scripted", capabilities=["smtp-submission", "sm-portal"],
-                         target={"http": "http://127.0.0.1:9", "smtp": f"127.0.0.1:{port}"},
-                         mailpit={"api": "http://127.0.0.1:9"})
+    return TargetProfile(
+        name="scripted",
+        capabilities=["smtp-submission", "sm-portal"],
+        target={"http": "http://127.0.0.1:9", "smtp": f"127.0.0.1:{port}"},
+        mailpit={"api": "http://127.0.0.1:9"},
+    )
 
 
 def test_an_interrupt_mid_smtp_exchange_propagates_and_records_nothing():
@@ -89,6 +92,7 @@ def test_an_interrupt_mid_smtp_exchange_propagates_and_records_nothing():
 
 
 # -- portal links: the target's origins only ------------------------------------------------------
+
 
 class CountingListener:
     """A real HTTP listener on loopback answering fake portal JSON, counting what reaches it."""
@@ -142,9 +146,13 @@ def test_a_planted_portal_link_to_another_listener_is_never_requested(sandbox_pr
     recorded = []
     driver.recorder = recorded.append
     link = listener.origin + PLANTED
-    call = {"open": lambda: driver.portal_open(link), "reply": lambda: driver.portal_reply(link, "hi"),
-            "reply_all": lambda: driver.portal_reply(link, "hi", reply_all=True),
-            "print": lambda: driver.portal_print(link), "delete": lambda: driver.portal_delete(link)}[action]
+    call = {
+        "open": lambda: driver.portal_open(link),
+        "reply": lambda: driver.portal_reply(link, "hi"),
+        "reply_all": lambda: driver.portal_reply(link, "hi", reply_all=True),
+        "print": lambda: driver.portal_print(link),
+        "delete": lambda: driver.portal_delete(link),
+    }[action]
     with pytest.raises(ForeignLink) as caught:
         call()
     assert str(caught.value) == f"portal link points outside the target: {link}"
@@ -167,18 +175,21 @@ def test_a_declared_portal_origin_is_followed(sandbox_profile, listener):
     assert answer.status == 200 and listener.hits == ["GET /sm-portal/api/messages/" + PLANTED.rsplit("/", 1)[1]]
 
 
-@pytest.mark.parametrize("link", [
-    "http://127.0.0.1:8080@127.0.0.1:8899/sm-portal/m/TOKEN",   # userinfo: the host is the second one
-    "http://127.0.0.1:8899\\@127.0.0.1:8080/sm-portal/m/TOKEN",  # backslash: parsers disagree
-    "http://user:pw@127.0.0.1:8080/sm-portal/m/TOKEN",            # credentials in a link: never sent
-    "https://127.0.0.1:8080/sm-portal/m/TOKEN",                   # another scheme
-    "http://127.0.0.1:8081/sm-portal/m/TOKEN",                    # another port
-    "http://localhost:8080/sm-portal/m/TOKEN",                    # another name, even for the same host
-    "//127.0.0.1:8899/sm-portal/m/TOKEN",                         # scheme-relative
-    "ftp://127.0.0.1:8080/sm-portal/m/TOKEN",
-    "http://127.0.0.1:8080/sm-portal/m/TO KEN",
-    "sm-portal/m/TOKEN",
-])
+@pytest.mark.parametrize(
+    "link",
+    [
+        "http://127.0.0.1:8080@127.0.0.1:8899/sm-portal/m/TOKEN",  # userinfo: the host is the second one
+        "http://127.0.0.1:8899\\@127.0.0.1:8080/sm-portal/m/TOKEN",  # backslash: parsers disagree
+        "http://user:pw@127.0.0.1:8080/sm-portal/m/TOKEN",  # credentials in a link: never sent
+        "https://127.0.0.1:8080/sm-portal/m/TOKEN",  # another scheme
+        "http://127.0.0.1:8081/sm-portal/m/TOKEN",  # another port
+        "http://localhost:8080/sm-portal/m/TOKEN",  # another name, even for the same host
+        "//127.0.0.1:8899/sm-portal/m/TOKEN",  # scheme-relative
+        "ftp://127.0.0.1:8080/sm-portal/m/TOKEN",
+        "http://127.0.0.1:8080/sm-portal/m/TO KEN",
+        "sm-portal/m/TOKEN",
+    ],
+)
 def test_allowed_origin_refuses(link):
     profile = TargetProfile(name="t", target={"http": "http://127.0.0.1:8080"})
     assert origins.allowed_origin(profile, link) is None
@@ -186,13 +197,20 @@ def test_allowed_origin_refuses(link):
         origins.require_target_origin(profile, link)
 
 
-@pytest.mark.parametrize("link", [
-    "http://127.0.0.1:8080/sm-portal/m/TOKEN", "HTTP://127.0.0.1:8080/sm-portal/m/TOKEN",
-    "/sm-portal/m/TOKEN", "https://portal.example/sm-portal/m/TOKEN", "https://PORTAL.example:443/x/TOKEN",
-])
+@pytest.mark.parametrize(
+    "link",
+    [
+        "http://127.0.0.1:8080/sm-portal/m/TOKEN",
+        "HTTP://127.0.0.1:8080/sm-portal/m/TOKEN",
+        "/sm-portal/m/TOKEN",
+        "https://portal.example/sm-portal/m/TOKEN",
+        "https://PORTAL.example:443/x/TOKEN",
+    ],
+)
 def test_allowed_origin_accepts_the_declared_ones(link):
-    profile = TargetProfile(name="t", target={"http": "http://127.0.0.1:8080/"},
-                            portal_origins=["https://portal.example"])
+    profile = TargetProfile(
+        name="t", target={"http": "http://127.0.0.1:8080/"}, portal_origins=["https://portal.example"]
+    )
     assert origins.allowed_origin(profile, link) in ("http://127.0.0.1:8080", "https://portal.example")
 
 
@@ -204,16 +222,28 @@ def test_portal_origins_is_an_optional_profile_key(tmp_path):
     path = tmp_path / "p.toml"
     path.write_text(to_toml(profile))
     assert load(path).portal_origins == ["https://portal.example:8443"]
-    for bad in (["https://portal.example/path"], ["portal.example"], "https://x.example", [1],
-                ["https://u:p@portal.example"], ["https://x.example/?q"]):
+    for bad in (
+        ["https://portal.example/path"],
+        ["portal.example"],
+        "https://x.example",
+        [1],
+        ["https://u:p@portal.example"],
+        ["https://x.example/?q"],
+    ):
         with pytest.raises(UsageError, match="portal_origins"):
             from_dict({**base, "portal_origins": bad})
 
 
 def test_a_sandbox_with_a_public_base_url_declares_it():
-    info = {"internal_domains": ["corp.example"], "gateway_smtp": ("127.0.0.1", 1),
-            "gateway_http": "http://127.0.0.1:2", "admin_token": "t", "mailpit_api": "http://127.0.0.1:3",
-            "mailpit_smtp": ("127.0.0.1", 4)}
+    info = {
+        "internal_domains": ["corp.example"],
+        "gateway_smtp": ("127.0.0.1", 1),
+        "gateway_http": "http://127.0.0.1:2",
+        "admin_token": "t",
+        "mailpit_api": "http://127.0.0.1:3",
+        "mailpit_smtp": ("127.0.0.1", 4),
+    }
     assert from_sandbox(info, gateway={"public_base_url": "https://sm.example/base/"}).portal_origins == [
-        "https://sm.example"]
+        "https://sm.example"
+    ]
     assert from_sandbox(info, gateway={}).portal_origins == []

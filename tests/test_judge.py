@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.conformance import results as R
+from harness import results as R
 from harness.conformance.judge import judge
-from harness.conformance.observe import Observation
-from harness.spec import source
-from harness.target.files import toml_text
+from harness.files import toml_text
+from harness.observation.values import Observation
+from harness.source_model import source
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -28,8 +28,10 @@ def cells(ref: str) -> dict:
 
 
 def test_each_column_is_judged_against_its_own_cell_never_by_position():
-    observed = {"Message in SM Portal": Observation("Message in SM Portal", "Yes"),
-                "Mail Box": Observation("Mail Box", source.NOTIFICATION)}
+    observed = {
+        "Message in SM Portal": Observation("Message in SM Portal", "Yes"),
+        "Mail Box": Observation("Mail Box", source.NOTIFICATION),
+    }
     judged = {j.column: j for j in judge(cells("T3-r3"), observed)}
     assert judged["Mail Box"].status == R.PASSED and judged["Message in SM Portal"].status == R.PASSED
     assert judged["MPP"].status == R.NOT_APPLICABLE and judged["MPP"].observed is None
@@ -55,8 +57,8 @@ def test_a_blank_cell_is_only_observed():
 
 @pytest.mark.sandbox
 def test_simulate_and_the_suite_agree_on_a_target_without_mpp(tmp_path):
+    from harness.profile.schema import from_sandbox
     from harness.sandbox.lifecycle import Sandbox
-    from harness.target.profile import from_sandbox
 
     with Sandbox() as sandbox:
         profile = from_sandbox(sandbox.info())
@@ -64,15 +66,50 @@ def test_simulate_and_the_suite_agree_on_a_target_without_mpp(tmp_path):
         path = tmp_path / "no-mpp.toml"
         path.write_text(toml_text({k: v for k, v in profile.to_dict().items() if k != "source_path"}))
         simulated = subprocess.run(
-            [sys.executable, "-m", "harness.cli.main", "simulate", "--target", str(path), "--json", "--app",
-             "outlook", "--definition", "All", "--from", "a@corp.example", "--to", "b@corp.example"],
-            cwd=REPO, capture_output=True, text=True, timeout=120)
+            [
+                sys.executable,
+                "-m",
+                "harness.cli.main",
+                "simulate",
+                "--target",
+                str(path),
+                "--json",
+                "--app",
+                "outlook",
+                "--definition",
+                "All",
+                "--from",
+                "a@corp.example",
+                "--to",
+                "b@corp.example",
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert simulated.returncode == 0, simulated.stdout + simulated.stderr
         columns = {c["column"]: c["verdict"] for c in json.loads(simulated.stdout)["recipients"][0]["columns"]}
         assert columns == {"Mail Box": "matches", "MPP": "not applicable", "Message in SM Portal": "matches"}
-        suite = subprocess.run([sys.executable, "-m", "harness.cli.main", "run", "--target", str(path), "-q",
-                                "-k", "T3-r1 or T3-r3", "--reports-dir", str(tmp_path / "reports")],
-                               cwd=REPO, capture_output=True, text=True, timeout=300)
+        suite = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "harness.cli.main",
+                "run",
+                "--target",
+                str(path),
+                "-q",
+                "-k",
+                "T3-r1 or T3-r3",
+                "--reports-dir",
+                str(tmp_path / "reports"),
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     assert suite.returncode == 0, suite.stdout + suite.stderr
     results = R.RunResults.load(tmp_path / "reports" / "latest" / "results.json")
     by_ref = {s.refs[0]: s for s in results.scenarios if len(s.refs) == 1 and s.name.startswith("T3-r")}

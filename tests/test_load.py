@@ -12,9 +12,9 @@ import json
 
 import pytest
 
-from harness.load import command as load
 from harness.errors import UsageError
-from harness.target.profile import TargetProfile
+from harness.load import command as load
+from harness.profile.schema import TargetProfile
 
 
 def arguments(*argv: str) -> argparse.Namespace:
@@ -26,8 +26,22 @@ def arguments(*argv: str) -> argparse.Namespace:
 @pytest.mark.sandbox
 def test_short_load_conforms_and_loses_nothing(tmp_path, capfd):
     output = tmp_path / "load.json"
-    code = load.main(arguments("--users", "3", "--rate", "4", "--duration", "5", "--seed", "5",
-                               "--sample-every", "4", "--json", str(output)))
+    code = load.main(
+        arguments(
+            "--users",
+            "3",
+            "--rate",
+            "4",
+            "--duration",
+            "5",
+            "--seed",
+            "5",
+            "--sample-every",
+            "4",
+            "--json",
+            str(output),
+        )
+    )
     printed = capfd.readouterr().out
     result = json.loads(output.read_text())
     assert code == 0, printed
@@ -41,11 +55,20 @@ def test_short_load_conforms_and_loses_nothing(tmp_path, capfd):
         assert line in printed
 
 
-@pytest.mark.parametrize("argv, what", [
-    (("--users", "0"), "--users"), (("--users", "501"), "--users"), (("--rate", "0"), "--rate"),
-    (("--duration", "7200"), "--duration"), (("--sample-every", "0"), "sampling"), (("--rate", "2001"), "--rate"),
-    (("--apps", "fax"), "--apps"), (("--apps", " , "), "--apps"), (("--apps", "outlook,pager"), "--apps"),
-])
+@pytest.mark.parametrize(
+    "argv, what",
+    [
+        (("--users", "0"), "--users"),
+        (("--users", "501"), "--users"),
+        (("--rate", "0"), "--rate"),
+        (("--duration", "7200"), "--duration"),
+        (("--sample-every", "0"), "sampling"),
+        (("--rate", "2001"), "--rate"),
+        (("--apps", "fax"), "--apps"),
+        (("--apps", " , "), "--apps"),
+        (("--apps", "outlook,pager"), "--apps"),
+    ],
+)
 def test_bounds_are_enforced(argv, what):
     with pytest.raises(UsageError, match=what if what.startswith("--") else "(?i)sampling"):
         load.check_arguments(arguments(*argv))
@@ -53,11 +76,17 @@ def test_bounds_are_enforced(argv, what):
 
 def test_only_loopback_targets(monkeypatch):
     monkeypatch.delenv(load.ALLOW_REMOTE_ENV, raising=False)
-    local = TargetProfile(name="t", target={"smtp": "127.0.0.1:2525", "http": "http://localhost:8080",
-                                            "admin_token": "x"}, mailpit={"api": "http://[::1]:8025"})
+    local = TargetProfile(
+        name="t",
+        target={"smtp": "127.0.0.1:2525", "http": "http://localhost:8080", "admin_token": "x"},
+        mailpit={"api": "http://[::1]:8025"},
+    )
     load.require_loopback(local)
-    remote = TargetProfile(name="t", target={"smtp": "192.0.2.10:25", "http": "http://127.0.0.1:1"},
-                           mailpit={"api": "http://127.0.0.1:8025"})
+    remote = TargetProfile(
+        name="t",
+        target={"smtp": "192.0.2.10:25", "http": "http://127.0.0.1:1"},
+        mailpit={"api": "http://127.0.0.1:8025"},
+    )
     with pytest.raises(UsageError, match="loopback only"):
         load.require_loopback(remote)
     with pytest.raises(UsageError, match="mailpit"):

@@ -8,9 +8,10 @@ from email.message import EmailMessage
 
 import pytest
 
-from harness.mailbox import mailpit as mailbox
 from harness.errors import HarnessError
-from harness.mailbox.mailpit import Address, MailpitClient, WaitTimeout
+from harness.mailbox import mailpit as mailbox
+from harness.mailbox.mailpit import MailpitClient
+from harness.mailbox.types import Address, WaitTimeout, mailbox_key
 from harness.sandbox.mailpit import MailpitProcess
 from harness.sandbox.procs import free_port
 
@@ -69,8 +70,14 @@ def test_message_has_every_part(mailpit, client):
         message.add_alternative("<p>html body</p>", subtype="html")
         message.add_attachment(b"%PDF-1.4 fake", maintype="application", subtype="pdf", filename="doc.pdf")
 
-    send(mailpit, ["bob@ext.example", "carol@ext.example"], "Grüße", cc_header="carol@ext.example",
-         to_header='"Smith, Bob" <bob@ext.example>', build=enrich)
+    send(
+        mailpit,
+        ["bob@ext.example", "carol@ext.example"],
+        "Grüße",
+        cc_header="carol@ext.example",
+        to_header='"Smith, Bob" <bob@ext.example>',
+        build=enrich,
+    )
     [message] = client.wait_for_messages("bob@ext.example")
     assert message.sender == "alice@corp.example" and message.from_.name == "Alice Sender"
     assert message.to == (Address("bob@ext.example", "Smith, Bob"),) and message.to[0].name == "Smith, Bob"
@@ -86,13 +93,23 @@ def test_message_has_every_part(mailpit, client):
     assert client.message(message.id) is message, "messages are cached: Mailpit never changes them"
 
 
-@pytest.mark.parametrize("address, decoys", [
-    ("bob.smith+tag@ext.example", ["xbob.smith+tag@ext.example", "bob.smith+tag@ext.example.org",
-                                   "bob.smith@ext.example", "bobXsmith+tag@ext.example"]),
-    ("o'brien@ext.example", ["do'brien@ext.example"]),
-    ("under_score%pct@ext.example", ["underXscore%pct@ext.example", "under_score%pctX@ext.example"]),
-    ('"odd quoted"@ext.example', ['"odd quoted too"@ext.example', "quoted@ext.example"]),
-])
+@pytest.mark.parametrize(
+    "address, decoys",
+    [
+        (
+            "bob.smith+tag@ext.example",
+            [
+                "xbob.smith+tag@ext.example",
+                "bob.smith+tag@ext.example.org",
+                "bob.smith@ext.example",
+                "bobXsmith+tag@ext.example",
+            ],
+        ),
+        ("o'brien@ext.example", ["do'brien@ext.example"]),
+        ("under_score%pct@ext.example", ["underXscore%pct@ext.example", "under_score%pctX@ext.example"]),
+        ('"odd quoted"@ext.example', ['"odd quoted too"@ext.example', "quoted@ext.example"]),
+    ],
+)
 def test_messages_to_matches_the_exact_address_only(mailpit, client, address, decoys):
     for decoy in decoys:
         send(mailpit, [decoy], "decoy")
@@ -140,8 +157,9 @@ def test_predicate_filters_and_is_named_in_the_timeout(mailpit, client):
         """a notification"""
         return message.subject.startswith("Secure message")
 
-    assert [m.subject for m in client.wait_for_messages("bob@ext.example", predicate=is_notification)] \
-        == ["Secure message from alice"]
+    assert [m.subject for m in client.wait_for_messages("bob@ext.example", predicate=is_notification)] == [
+        "Secure message from alice"
+    ]
     with pytest.raises(WaitTimeout) as caught:
         client.wait_for_messages("bob@ext.example", count=2, deadline_s=0.3, predicate=is_notification)
     assert "matching a notification" in str(caught.value) and "saw 2 (1 matching)" in str(caught.value)
@@ -194,3 +212,16 @@ def test_unknown_message_id_is_reported(mailpit, client):
     with pytest.raises(HarnessError) as caught:
         client.message("no-such-id")
     assert "404" in str(caught.value.observed)
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "same"),
+    [
+        ('"Anne Van"@Ext.example', "anne van@ext.example", True),  # quoted in a Received field, not in Mailpit's list
+        ('"a\\"b"@ext.example', 'a"b@ext.example', True),  # a quoted-pair
+        ('"anne van"@ext.example', "anne.van@ext.example", False),
+        ('"anne"x@ext.example', "annex@ext.example", False),  # not a quoted string: compared as written
+    ],
+)
+def test_a_quoted_local_part_is_one_mailbox_however_it_is_written(one, other, same):
+    assert (mailbox_key(one) == mailbox_key(other)) is same

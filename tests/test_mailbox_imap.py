@@ -16,19 +16,21 @@ from email.message import EmailMessage
 
 import pytest
 
-from harness.mailbox import imap as mailbox_imap
-from harness.sandbox import mailserver
 from harness.errors import HarnessError, UsageError
-from harness.mailbox.mailpit import MailpitClient, WaitTimeout
-from harness.mailbox.imap import ImapMailbox, ImapSettings, html_to_text, parse_message
+from harness.mailbox import imap as mailbox_imap
 from harness.mailbox.backends import Mailbox, open_mailbox
+from harness.mailbox.imap import ImapMailbox, ImapSettings, html_to_text, parse_message
+from harness.mailbox.mailpit import MailpitClient
+from harness.mailbox.types import WaitTimeout
+from harness.profile.schema import from_dict, load, to_toml
+from harness.sandbox import mailserver
 from harness.sandbox.mailpit import MailpitProcess
 from harness.sandbox.procs import free_port
-from harness.target.profile import from_dict, load, to_toml
 
 DOMAINS = ["corp.example", "ext.example"]
-needs_mail_path = pytest.mark.skipif(mailserver.available() is not None,
-                                     reason=f"no IMAP mail path: {mailserver.available()}")
+needs_mail_path = pytest.mark.skipif(
+    mailserver.available() is not None, reason=f"no IMAP mail path: {mailserver.available()}"
+)
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +75,7 @@ def rich_message(to: str, cc: str, subject: str) -> EmailMessage:
     message["Message-ID"] = f"<{secrets.token_hex(8)}@corp.example>"
     message["Date"] = "Sat, 28 Nov 2026 10:00:00 +0100"  # without one, Postfix adds its own, Mailpit its arrival time
     message.set_content("Plain body\nwith a link https://gw.example/sm-portal/m/abcdefghijklmnopqrstuvwx\n")
-    message.add_alternative("<html><body><p>HTML <b>body</b></p><img src='cid:logo'></body></html>",
-                            subtype="html")
+    message.add_alternative("<html><body><p>HTML <b>body</b></p><img src='cid:logo'></body></html>", subtype="html")
     message.get_payload()[1].add_related(b"\x89PNG fake image", "image", "png", cid="<logo>")
     message.add_attachment(b"%PDF-1.4 attachment", maintype="application", subtype="pdf", filename="terms.pdf")
     message.add_attachment("a,b\n1,2\n", subtype="csv", filename="data.csv")
@@ -111,7 +112,7 @@ def test_imap_sees_what_mailpit_sees(mail_path, mailpit, imap):
         for header in ("Sensitivity", "Subject", "Message-ID", "Content-Type", "To", "Cc"):
             assert a.header(header) == b.header(header), header
         assert b"%PDF" not in a.raw or a.size == len(a.raw)  # raw is the delivered message itself
-        assert b"Content-Disposition: attachment; filename=\"terms.pdf\"" in a.raw
+        assert b'Content-Disposition: attachment; filename="terms.pdf"' in a.raw
     # the envelope decides the mailbox: dave is in no header, and only his own mailbox has him (under Bcc)
     [dave] = imap.messages_to(hidden)
     assert hidden in dave.bcc and hidden not in dave.to
@@ -249,7 +250,7 @@ def test_bad_credentials_and_no_server_are_clear_errors(mail_path):
     with pytest.raises(HarnessError, match="IMAP login refused"):
         wrong.messages_to("x@corp.example")
     nobody = ImapMailbox(ImapSettings("127.0.0.1", free_port(), tls="none", password="x", timeout_s=2))
-    with pytest.raises(HarnessError, match="IMAP unreachable at 127.0.0.1"):
+    with pytest.raises(HarnessError, match=r"IMAP unreachable at 127\.0\.0\.1"):
         nobody.wait_for_messages("x@corp.example", deadline_s=0.5)
 
 
@@ -277,8 +278,10 @@ def test_no_root_or_no_packages_is_said_in_one_line(monkeypatch):
 
 
 def test_parse_message_handles_an_undecodable_date_and_no_text():
-    raw = b"From: x@a.example\r\nTo: y@b.example\r\nDate: not a date\r\nSubject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\n" \
-          b"Content-Type: text/html\r\n\r\n<p>a&nbsp;b</p>\r\n"
+    raw = (
+        b"From: x@a.example\r\nTo: y@b.example\r\nDate: not a date\r\nSubject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\n"
+        b"Content-Type: text/html\r\n\r\n<p>a&nbsp;b</p>\r\n"
+    )
     message = parse_message("u/INBOX/1/1", raw, "y@b.example")
     assert message.date is None and message.subject == "Grüße" and message.text == "a\xa0b"
     assert message.headers["Subject"] == ["=?utf-8?q?Gr=C3=BC=C3=9Fe?="] and message.bcc == ()
@@ -286,8 +289,10 @@ def test_parse_message_handles_an_undecodable_date_and_no_text():
 
 
 def test_user_pattern_and_password_env():
-    settings = ImapSettings.from_profile({"kind": "imap", "host": "h", "user": "{local}+{domain}",
-                                          "password_env": "SMLITE_TEST_IMAP_PW"}, env={"SMLITE_TEST_IMAP_PW": "s"})
+    settings = ImapSettings.from_profile(
+        {"kind": "imap", "host": "h", "user": "{local}+{domain}", "password_env": "SMLITE_TEST_IMAP_PW"},
+        env={"SMLITE_TEST_IMAP_PW": "s"},
+    )
     assert settings.login_for("Bob@Corp.Example") == "bob+corp.example" and settings.password == "s"
     assert settings.port == 993 and settings.tls == "implicit"
     with pytest.raises(HarnessError, match=r"\$SMLITE_NOT_SET, which is not set"):
@@ -304,8 +309,15 @@ def test_a_profile_without_mailbox_is_read_as_before_and_opens_mailpit():
 
 
 def test_an_imap_profile_needs_no_mailpit_masks_its_password_and_round_trips(tmp_path):
-    table = {"kind": "imap", "host": "imap.example", "port": 1143, "tls": "starttls", "user": "{address}",
-             "password": "hunter2", "folder": "INBOX"}
+    table = {
+        "kind": "imap",
+        "host": "imap.example",
+        "port": 1143,
+        "tls": "starttls",
+        "user": "{address}",
+        "password": "hunter2",
+        "folder": "INBOX",
+    }
     profile = from_dict({**BASE, "mailbox": table})
     assert profile.mailpit == {} and profile.public_dict()["mailbox"]["password"] == "***"
     assert isinstance(open_mailbox(profile), ImapMailbox) and isinstance(open_mailbox(profile), Mailbox)
@@ -313,20 +325,23 @@ def test_an_imap_profile_needs_no_mailpit_masks_its_password_and_round_trips(tmp
     assert load(tmp_path / "p.toml").mailbox == table
 
 
-@pytest.mark.parametrize("table, message", [
-    ("imap", "[mailbox] must be a table"),
-    ({"kind": "pop3"}, "mailbox.kind must be one of mailpit, imap"),
-    ({"kind": "imap", "password": "x"}, "mailbox.host must be a host name"),
-    ({"kind": "imap", "host": "h"}, "exactly one of 'password' and 'password_env'"),
-    ({"kind": "imap", "host": "h", "password": "x", "password_env": "Y"}, "exactly one of"),
-    ({"kind": "imap", "host": "h", "password": "x", "tls": "yes"}, "mailbox.tls must be"),
-    ({"kind": "imap", "host": "h", "password": "x", "port": 0}, "mailbox.port must be a port number"),
-    ({"kind": "imap", "host": "h", "password": "x", "user": "{email}"}, "mailbox.user must use"),
-    ({"kind": "imap", "host": "h", "password": "x", "user": "fixed"}, "mailbox.user must use"),
-    ({"kind": "imap", "host": "h", "password_env": "1X"}, "environment variable name"),
-    ({"kind": "imap", "host": "h", "password": "x", "ssl": True}, "[mailbox] has unknown keys ssl"),
-    ({"kind": "mailpit", "host": "h"}, "takes no other keys"),
-])
+@pytest.mark.parametrize(
+    "table, message",
+    [
+        ("imap", "[mailbox] must be a table"),
+        ({"kind": "pop3"}, "mailbox.kind must be one of mailpit, imap"),
+        ({"kind": "imap", "password": "x"}, "mailbox.host must be a host name"),
+        ({"kind": "imap", "host": "h"}, "exactly one of 'password' and 'password_env'"),
+        ({"kind": "imap", "host": "h", "password": "x", "password_env": "Y"}, "exactly one of"),
+        ({"kind": "imap", "host": "h", "password": "x", "tls": "yes"}, "mailbox.tls must be"),
+        ({"kind": "imap", "host": "h", "password": "x", "port": 0}, "mailbox.port must be a port number"),
+        ({"kind": "imap", "host": "h", "password": "x", "user": "{email}"}, "mailbox.user must use"),
+        ({"kind": "imap", "host": "h", "password": "x", "user": "fixed"}, "mailbox.user must use"),
+        ({"kind": "imap", "host": "h", "password_env": "1X"}, "environment variable name"),
+        ({"kind": "imap", "host": "h", "password": "x", "ssl": True}, "[mailbox] has unknown keys ssl"),
+        ({"kind": "mailpit", "host": "h"}, "takes no other keys"),
+    ],
+)
 def test_bad_mailbox_tables_are_named(table, message):
     with pytest.raises(UsageError) as caught:
         from_dict({**BASE, "mailbox": table})

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.sandbox import procs
 from harness.errors import HarnessError, UsageError
 from harness.mailbox.mailpit import MailpitClient
+from harness.sandbox import procs
 from harness.sandbox.mailpit import MAILPIT_VERSION, MailpitProcess, build_info, find_mailpit, mailpit_cache_dir
 
 
@@ -32,8 +32,7 @@ def fake_mailpit(path: Path, version: str) -> Path:
 def bare_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """No MAILPIT_BIN, an empty PATH dir, a private cache: nothing to find."""
     (tmp_path / "bin").mkdir(exist_ok=True)
-    env = {"PATH": str(tmp_path / "bin"), "HOME": str(tmp_path / "home"),
-           "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env = {"PATH": str(tmp_path / "bin"), "HOME": str(tmp_path / "home"), "XDG_CACHE_HOME": str(tmp_path / "cache")}
     env.update(extra)
     return env
 
@@ -47,6 +46,7 @@ def process_gone(pid: int) -> bool:
 
 
 # -- find_mailpit ---------------------------------------------------------------
+
 
 def test_cache_dir_follows_xdg_cache_home(tmp_path):
     # "-ui": the build with the web UI; an older UI-less cache is not reused, so it is rebuilt once with UI
@@ -91,8 +91,14 @@ def test_no_binary_and_no_go_names_every_way_to_get_it(tmp_path):
         find_mailpit(bare_env(tmp_path))
     text = str(caught.value)
     assert text.count("\n") == 0, "one message, one line"
-    for way in ("MAILPIT_BIN", "PATH", "install Go", "docker compose up", "docker-compose.yml",
-                str(mailpit_cache_dir(bare_env(tmp_path)))):
+    for way in (
+        "MAILPIT_BIN",
+        "PATH",
+        "install Go",
+        "docker compose up",
+        "docker-compose.yml",
+        str(mailpit_cache_dir(bare_env(tmp_path))),
+    ):
         assert way in text
 
 
@@ -132,8 +138,10 @@ def test_npm_that_cannot_reach_its_registry_falls_back_to_the_ui_less_build(tmp_
     (module / "package.json").write_text('{"dependencies": {"rapidoc": "^12.0.0"}}')
     (module / "package-lock.json").write_text("{}")
     log = tmp_path / "go-calls.log"
-    write_script(tmp_path / "bin" / "go", FAKE_GO.format(log=log)
-                 + f'if [ "$1" = mod ]; then echo \'{{"Dir": "{module}"}}\'; fi\n')
+    write_script(
+        tmp_path / "bin" / "go",
+        FAKE_GO.format(log=log) + f'if [ "$1" = mod ]; then echo \'{{"Dir": "{module}"}}\'; fi\n',
+    )
     write_script(tmp_path / "bin" / "node", "echo v20.0.0\n")
     write_script(tmp_path / "bin" / "npm", 'echo "npm error code ENOTFOUND registry.npmjs.org" >&2; exit 1\n')
     env = bare_env(tmp_path)
@@ -151,8 +159,10 @@ def test_the_cached_binary_has_the_web_ui_when_npm_was_there():
     """The real cache of this machine (bootstrap built it): the UI build, with the versions it used."""
     info = build_info(find_mailpit())
     if info is None:
-        pytest.fail("no build-info.json next to the Mailpit binary: MAILPIT_BIN/PATH binaries carry none; "
-                    "unset MAILPIT_BIN to test the cache's own build")
+        pytest.fail(
+            "no build-info.json next to the Mailpit binary: MAILPIT_BIN/PATH binaries carry none; "
+            "unset MAILPIT_BIN to test the cache's own build"
+        )
     assert info["ui"] is True, info.get("ui_problem")
     assert info["npm_packages"]["rapidoc"].startswith("9.") and info["node"] and info["npm"]
 
@@ -171,6 +181,7 @@ def test_the_real_binary_is_found():
 
 
 # -- MailpitProcess (real Mailpit) --------------------------------------------------
+
 
 def send(mailpit: MailpitProcess, to: str, subject: str) -> None:
     message = EmailMessage()

@@ -1,4 +1,4 @@
-"""Mailpit's web UI in a real browser (headless Debian Chromium, issue 16 part 3).
+"""Mailpit's web UI in a real browser (headless Debian Chromium).
 
 The sandbox's Mailpit is the one built with its UI assets (harness/sandbox/mailpit.py
 runs npm before `go build`); this opens the UI URL the sandbox prints, after a
@@ -16,9 +16,9 @@ from email.message import EmailMessage
 
 import pytest
 
+from harness.sandbox.lifecycle import Sandbox
 from harness.sandbox.mailpit import build_info
 from tests.report.browser_check import CHROMIUM, BrowserUnavailable, _launch
-from harness.sandbox.lifecycle import Sandbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.sandbox]
 

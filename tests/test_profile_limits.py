@@ -14,15 +14,21 @@ from pathlib import Path
 
 import pytest
 
-from harness.target import profile as P
+from harness.profile import fields, reading
+from harness.profile import schema as P
 
 REPO = Path(__file__).resolve().parent.parent
 MAILPIT = '[mailpit]\napi = "http://127.0.0.1:8025"\n'
 
 
 def check(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "harness.cli.main", "target", "check", str(path)], cwd=REPO,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli.main", "target", "check", str(path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 HOSTILE = {
@@ -50,8 +56,10 @@ def test_hostile_profile_is_one_short_line_and_exit_2(tmp_path, name):
     assert result.returncode == 2, result.stdout[-500:] + result.stderr[-500:]
     output = result.stdout + result.stderr
     assert "Traceback" not in output and "RecursionError" not in output
-    assert len(result.stderr.encode()) < 1024 and len(result.stdout.encode()) < 1024, (len(result.stderr),
-                                                                                    len(result.stdout))
+    assert len(result.stderr.encode()) < 1024 and len(result.stdout.encode()) < 1024, (
+        len(result.stderr),
+        len(result.stdout),
+    )
     invalid = [line for line in result.stdout.splitlines() if "invalid" in line]
     assert len(invalid) == 1, result.stdout  # `target check` reports the profile as one item
 
@@ -71,19 +79,21 @@ def test_errors_name_the_limit(tmp_path):
 
 
 def test_bracket_depth_skips_strings_and_comments():
-    text = ('a = "[[[[{{{{" # [[[[[[[\nb = \'[[[[\'\nc = """\n[[[[ \\""" ]]"""\nd = \'\'\'[[[[\'\'\'\n'
-            'e = [[1, 2], {x = "]"}]\n')
-    assert P.bracket_depth(text, toml=True) == 2
-    assert P.bracket_depth('{"a": "[[[\\"[[", "b": [[{}]]}', toml=False) == 4
-    assert P.bracket_depth("[" * 10_000, toml=False, stop_at=33) == 33
+    text = (
+        'a = "[[[[{{{{" # [[[[[[[\nb = \'[[[[\'\nc = """\n[[[[ \\""" ]]"""\nd = \'\'\'[[[[\'\'\'\n'
+        'e = [[1, 2], {x = "]"}]\n'
+    )
+    assert reading.bracket_depth(text, toml=True) == 2
+    assert reading.bracket_depth('{"a": "[[[\\"[[", "b": [[{}]]}', toml=False) == 4
+    assert reading.bracket_depth("[" * 10_000, toml=False, stop_at=33) == 33
 
 
 def test_value_depth_is_iterative():
     value: list = []
     for _ in range(50_000):
         value = [value]
-    assert P.value_depth(value, stop_at=40) == 40
-    assert P.value_depth({"a": {"b": [1, {"c": 2}]}}) == 4
+    assert reading.value_depth(value, stop_at=40) == 40
+    assert reading.value_depth({"a": {"b": [1, {"c": 2}]}}) == 4
 
 
 def test_a_normal_profile_still_loads(tmp_path):
@@ -93,6 +103,6 @@ def test_a_normal_profile_still_loads(tmp_path):
 
 
 def test_shown_cuts_long_values():
-    assert P.shown("x" * 10) == repr("x" * 10)
-    cut = P.shown("x" * 10_000_000)
+    assert fields.shown("x" * 10) == repr("x" * 10)
+    cut = fields.shown("x" * 10_000_000)
     assert len(cut) < 120 and cut.endswith("(10000002 chars)")

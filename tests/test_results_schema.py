@@ -19,11 +19,18 @@ from pathlib import Path
 
 import pytest
 
-from harness.conformance import results as R
+from harness import results as R
 from harness.report.cucumber import build_cucumber
 from harness.report.junit import write_junit
-from tests.schemas import (REPO, RESULTS_SCHEMA, check_cucumber_lines, check_three_files_agree, results_errors,
-                           validate_junit, validate_results)
+from tests.schemas import (
+    REPO,
+    RESULTS_SCHEMA,
+    check_cucumber_lines,
+    check_three_files_agree,
+    results_errors,
+    validate_junit,
+    validate_results,
+)
 
 SAMPLE = Path(__file__).resolve().parent / "schemas" / "results-sample.json"
 
@@ -43,8 +50,9 @@ def sample() -> dict:
 def test_the_markdown_is_generated_from_the_schema():
     generator = _generator()
     wanted = generator.render(json.loads(RESULTS_SCHEMA.read_text(encoding="utf-8")))
-    assert (REPO / "docs" / "results-schema.md").read_text(encoding="utf-8") == wanted, \
+    assert (REPO / "docs" / "results-schema.md").read_text(encoding="utf-8") == wanted, (
         "docs/results-schema.md is out of date: run scripts/results-schema-doc"
+    )
 
 
 def test_the_schemas_example_validates():
@@ -82,6 +90,7 @@ def _set(path: str, value):
             node[int(last)] = value
         else:
             node[last] = value
+
     return change
 
 
@@ -100,8 +109,9 @@ BROKEN = {
     "attribute column on a table row": lambda d: _set(_first_cell(d, column="MPP") + "/column", "Send Read Receipt")(d),
     "table column on a definition": lambda d: _set(_first_cell(d, ref="D-All") + "/column", "Mail Box")(d),
     "cell status skipped": lambda d: _set(_first_cell(d, column="MPP") + "/status", "skipped")(d),
-    "observed cell with a required standing": lambda d: _set(_first_cell(d, status="observed") + "/standing",
-                                                             "stated")(d),
+    "observed cell with a required standing": lambda d: _set(_first_cell(d, status="observed") + "/standing", "stated")(
+        d
+    ),
     "scenario status skipped": _set("scenarios/0/status", "skipped"),
     "scenario id in the doc's old form": _set("scenarios/0/id", "features/definitions.feature::test_x"),
     "unknown table": _set("scenarios/0/table", "T4"),
@@ -121,11 +131,12 @@ def test_a_broken_document_is_rejected(breakage):
     data = copy.deepcopy(sample())
     assert results_errors(data) == []
     BROKEN[breakage](data)
-    with pytest.raises(AssertionError, match="violates docs/results.schema.json"):
+    with pytest.raises(AssertionError, match=r"violates docs/results\.schema\.json"):
         validate_results(data)
 
 
 # --- one outcome, three files ---------------------------------------------------------------------
+
 
 def _one_of_each_status() -> R.RunResults:
     """The sample's scenarios, one per results status, each made consistent with its status."""
@@ -183,7 +194,7 @@ def test_junit_is_valid_against_pytests_xsd_and_the_xsd_rejects_what_we_used_to_
     root.set("skipped", "2")  # what junit.py wrote before: not in junit-10.xsd
     next(root.iter("testcase")).set("file", "steps/test_conformance.py")
     ET.ElementTree(root).write(tmp_path / "old.xml", encoding="utf-8", xml_declaration=True)
-    with pytest.raises(AssertionError, match="violates junit-10.xsd"):
+    with pytest.raises(AssertionError, match=r"violates junit-10\.xsd"):
         validate_junit(tmp_path / "old.xml")
 
 

@@ -17,14 +17,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from harness.sandbox import procs
-from harness.errors import HarnessError, UsageError
 from harness.cli.sandbox import probe
 from harness.cli.sandbox import status as cmd_status
 from harness.cli.sandbox import up as cmd_up
+from harness.errors import HarnessError, UsageError
+from harness.files import toml_text
+from harness.sandbox import procs
 from harness.sandbox.lifecycle import GatewaySettings, Sandbox
 from harness.sandbox.state import read_state, state_file_path
-from harness.target.files import toml_text
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -43,6 +43,7 @@ def wait_gone(pid: int) -> None:
 
 # -- procs ------------------------------------------------------------------------
 
+
 def test_wait_until_returns_the_first_truthy_value():
     answers = iter([None, 0, ConnectionRefusedError("not yet"), "ready"])
 
@@ -57,7 +58,7 @@ def test_wait_until_returns_the_first_truthy_value():
 
 def test_wait_until_timeout_says_expected_and_seen():
     with pytest.raises(HarnessError) as caught:
-        procs.wait_until(lambda: [], 0.2, "the queue to fill", observe=lambda: "queue: 0 items")
+        procs.wait_until(list, 0.2, "the queue to fill", observe=lambda: "queue: 0 items")
     assert caught.value.title == "Timed out after 0.2s"
     assert caught.value.message == "expected the queue to fill"
     assert caught.value.observed == "queue: 0 items"
@@ -85,8 +86,7 @@ def test_free_ports_are_distinct_and_unused():
 
 def test_stop_kills_the_whole_process_group(tmp_path):
     pid_file = tmp_path / "grandchild.pid"
-    child = procs.start_process("sh", ["sh", "-c", f"sleep 300 & echo $! > {pid_file}; wait"],
-                                tmp_path / "sh.log")
+    child = procs.start_process("sh", ["sh", "-c", f"sleep 300 & echo $! > {pid_file}; wait"], tmp_path / "sh.log")
     procs.wait_until(lambda: pid_file.read_text().strip(), 5, "the grandchild's pid")
     grandchild = int(pid_file.read_text())
     child.stop()
@@ -97,8 +97,9 @@ def test_stop_kills_the_whole_process_group(tmp_path):
 
 def test_stop_escalates_to_sigkill_after_the_deadline(tmp_path):
     ready = tmp_path / "ready"
-    child = procs.start_process("stubborn", ["sh", "-c", f"trap '' TERM; touch {ready}; sleep 300 & wait"],
-                                tmp_path / "stubborn.log")
+    child = procs.start_process(
+        "stubborn", ["sh", "-c", f"trap '' TERM; touch {ready}; sleep 300 & wait"], tmp_path / "stubborn.log"
+    )
     procs.wait_until(ready.exists, 5, "the trap to be set")
     assert child.stop(deadline_s=0.3) == -signal.SIGKILL
     assert gone(child.pid)
@@ -127,9 +128,17 @@ if sys.argv[2] == "block":
 @pytest.mark.parametrize("how", ["normal exit", "SIGTERM", "SIGINT"])
 def test_children_die_with_the_harness(tmp_path, how):
     harness = subprocess.Popen(
-        [sys.executable, "-c", CHILD_SCRIPT, str(tmp_path / "sleeper.log"),
-         "exit" if how == "normal exit" else "block"],
-        stdout=subprocess.PIPE, text=True, cwd=REPO)
+        [
+            sys.executable,
+            "-c",
+            CHILD_SCRIPT,
+            str(tmp_path / "sleeper.log"),
+            "exit" if how == "normal exit" else "block",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
     child_pid = int(harness.stdout.readline())
     if how != "normal exit":
         harness.send_signal(signal.SIGTERM if how == "SIGTERM" else signal.SIGINT)
@@ -139,9 +148,17 @@ def test_children_die_with_the_harness(tmp_path, how):
 
 # -- gateway config ------------------------------------------------------------------
 
+
 def test_toml_round_trips_what_the_gateway_config_needs():
-    values = {"name": 'quote " back \\ slash\nnew line\ttab é 🎉 \x7f \x01', "n": 0, "big": 10485760,
-              "yes": True, "no": False, "domains": ["corp.example", "b.example"], "empty": []}
+    values = {
+        "name": 'quote " back \\ slash\nnew line\ttab é 🎉 \x7f \x01',
+        "n": 0,
+        "big": 10485760,
+        "yes": True,
+        "no": False,
+        "domains": ["corp.example", "b.example"],
+        "empty": [],
+    }
     assert tomllib.loads(toml_text(values)) == values
 
 
@@ -155,6 +172,7 @@ def test_gateway_settings_defaults_and_mapping():
 
 
 # -- Sandbox, Mailpit half -----------------------------------------------------------
+
 
 def test_mailpit_only_sandbox_and_its_state_file(tmp_path):
     state_path = tmp_path / "state" / "sandbox.json"
@@ -205,16 +223,17 @@ def test_gateway_that_never_gets_ready_times_out_with_its_log(tmp_path):
 def test_status_without_a_sandbox(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     assert state_file_path() == tmp_path / "smlite" / "sandbox.json"
-    assert cmd_status(SimpleNamespace()) == 1
+    assert cmd_status(SimpleNamespace()) == 2
     assert "not running" in capsys.readouterr().out
     state_file_path().parent.mkdir(parents=True)
     state_file_path().write_text(json.dumps({"owner_pid": 2**22 + 12345, "mailpit_api": "x"}))
     assert read_state() is None and read_state(include_stale=True)["mailpit_api"] == "x"
-    assert cmd_status(SimpleNamespace()) == 1
+    assert cmd_status(SimpleNamespace()) == 2
     assert "stale" in capsys.readouterr().out
 
 
 # -- Sandbox with the real gateway ---------------------------------------------------------
+
 
 def submit(host_port, sender, recipient, subject):
     message = EmailMessage()
@@ -287,8 +306,14 @@ sys.exit(up(SimpleNamespace(domains=["corp.example", "b.example"], variant="", r
 @pytest.mark.sandbox
 def test_cmd_up_serves_until_sigterm_and_status_sees_it(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
-    up = subprocess.Popen([sys.executable, "-c", UP_SCRIPT], cwd=REPO, env=os.environ.copy(),
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    up = subprocess.Popen(
+        [sys.executable, "-c", UP_SCRIPT],
+        cwd=REPO,
+        env=os.environ.copy(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         state = procs.wait_until(lambda: read_state(), 30, "smlite sandbox up to write its state file")
         assert state["owner_pid"] == up.pid and state["internal_domains"] == ["corp.example", "b.example"]
@@ -300,15 +325,25 @@ def test_cmd_up_serves_until_sigterm_and_status_sees_it(tmp_path, monkeypatch, c
         up.send_signal(signal.SIGTERM)
         out, err = up.communicate(timeout=30)
     assert up.returncode == 0, err
-    for label in ("Mailpit web UI", "Mailpit API", "Mailpit SMTP", "gateway SMTP", "MPP", "SM Portal",
-                  "Admin Console", "user: admin", "admin token", "internal domains"):
+    for label in (
+        "Mailpit web UI",
+        "Mailpit API",
+        "Mailpit SMTP",
+        "gateway SMTP",
+        "MPP",
+        "SM Portal",
+        "Admin Console",
+        "user: admin",
+        "admin token",
+        "internal domains",
+    ):
         assert label in out
     assert "[" not in out and "{" not in out and "None" not in out, "Python reprs in the output"
     assert "corp.example, b.example" in out
     assert out.rstrip().endswith("sandbox stopped")
     assert gone(state["pids"]["mailpit"]) and gone(state["pids"]["gateway"])
     assert not state_file_path().exists()
-    assert cmd_status(SimpleNamespace()) == 1
+    assert cmd_status(SimpleNamespace()) == 2
 
 
 def test_variant_from_the_environment_is_adopted_and_reported(monkeypatch):

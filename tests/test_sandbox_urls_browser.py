@@ -1,4 +1,4 @@
-"""Every URL `smlite sandbox up` prints opens as printed, in a real browser (issue 16 part 4).
+"""Every URL `smlite sandbox up` prints opens as printed, in a real browser.
 
 Headless Debian Chromium opens the MPP, SM Portal and Administration Console URLs of a running
 sandbox as a new user would: the MPP to a sign-in page where an internal user is typed and the
@@ -47,8 +47,9 @@ def test_each_printed_url_opens_as_printed(tmp_path):
                 assert "link" in text and "@" not in text, text  # how links arrive; no address, no message
                 page.screenshot(path=str(tmp_path / "sm-portal.png"), full_page=True)
 
-                admin = browser.new_context(http_credentials={"username": "admin",
-                                                              "password": info["admin_token"]}).new_page()
+                admin = browser.new_context(
+                    http_credentials={"username": "admin", "password": info["admin_token"]}
+                ).new_page()
                 answer = admin.goto(info["admin_url"])
                 assert answer.status == 200 and "External" in admin.inner_text("body")
                 admin.screenshot(path=str(tmp_path / "admin.png"), full_page=True)

@@ -11,10 +11,18 @@ from harness.conformance.selfcheck import VariantOutcome, report_data, write_rep
 
 def test_the_report_names_each_variant_the_scenario_that_caught_it_and_the_time(tmp_path):
     baseline = VariantOutcome("", "the correct reference gateway", False, [], "Conformant", 12.5)
-    outcomes = [VariantOutcome("print-allowed", "printing <script>alert(1)</script> allowed", True,
-                               ["T-print: the SM Portal does not offer printing", "another"], "Not conformant", 3.25),
-                VariantOutcome("no-private-marker", "no Sensitivity header", False, [], "Conformant", 9.0)]
-    started = dt.datetime(2026, 11, 28, 15, 0, tzinfo=dt.timezone.utc)
+    outcomes = [
+        VariantOutcome(
+            "print-allowed",
+            "printing <script>alert(1)</script> allowed",
+            True,
+            ["T-print: the SM Portal does not offer printing", "another"],
+            "Not conformant",
+            3.25,
+        ),
+        VariantOutcome("no-private-marker", "no Sensitivity header", False, [], "Conformant", 9.0),
+    ]
+    started = dt.datetime(2026, 11, 28, 15, 0, tzinfo=dt.UTC)
     data = report_data(baseline, outcomes, "20261128T150000Z-abcd", started, started + dt.timedelta(seconds=30))
     index = write_report(data, tmp_path)
 
@@ -24,7 +32,11 @@ def test_the_report_names_each_variant_the_scenario_that_caught_it_and_the_time(
     assert saved["reference"] == {"verdict": "Conformant", "seconds": 12.5}
     first = saved["variants"][0]
     assert (first["variant"], first["caught"], first["caught_by"][0], first["seconds"]) == (
-        "print-allowed", True, "T-print: the SM Portal does not offer printing", 3.25)
+        "print-allowed",
+        True,
+        "T-print: the SM Portal does not offer printing",
+        3.25,
+    )
     assert saved["duration_s"] == 30.0
 
     page = index.read_text(encoding="utf-8")

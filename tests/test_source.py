@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.spec import source
+from harness.source_model import source
 
 FEATURES = Path(__file__).resolve().parent.parent / "features"
 
@@ -26,21 +26,25 @@ def test_two_definitions_with_five_attributes_verbatim():
 def test_table_one_expands_to_six_cases():
     cases = [c for c in source.cases() if c.ref == "T1-r1"]
     assert {(c.application, c.definition) for c in cases} == {
-        (a, d) for a in ("outlook", "mac", "mpp") for d in ("All", "External")}
+        (a, d) for a in ("outlook", "mac", "mpp") for d in ("All", "External")
+    }
     assert all(c.sender_internal and not c.recipient_internal for c in cases)
 
 
-@pytest.mark.parametrize("ref, box, mpp, portal", [
-    ("T1-r1", "Notification", "not specified", "Yes (derived)"),
-    ("T2-r1", "Notification", "not specified", "Yes (derived)"),
-    ("T2-r2", "Email with banner", "not specified", "not specified"),
-    ("T3-r1", "Email with banner", "Email with banner", "No"),
-    ("T3-r2", "Email with banner", "Email with banner", "No"),
-    ("T3-r3", "Notification", "Notification", "Yes"),
-    ("T3-r4", "Email with banner", "Email with banner", "Yes"),
-    ("T3-r5", "Notification", "Notification", "Yes"),
-    ("T3-r6", "Email with banner", "Email with banner", "Yes"),
-])
+@pytest.mark.parametrize(
+    "ref, box, mpp, portal",
+    [
+        ("T1-r1", "Notification", "not specified", "Yes (derived)"),
+        ("T2-r1", "Notification", "not specified", "Yes (derived)"),
+        ("T2-r2", "Email with banner", "not specified", "not specified"),
+        ("T3-r1", "Email with banner", "Email with banner", "No"),
+        ("T3-r2", "Email with banner", "Email with banner", "No"),
+        ("T3-r3", "Notification", "Notification", "Yes"),
+        ("T3-r4", "Email with banner", "Email with banner", "Yes"),
+        ("T3-r5", "Notification", "Notification", "Yes"),
+        ("T3-r6", "Email with banner", "Email with banner", "Yes"),
+    ],
+)
 def test_every_cell_as_spec_reading_restores_it(ref, box, mpp, portal):
     cells = source.row(ref).cells
     assert [cells[c].gherkin() for c in source.COLUMNS] == [box, mpp, portal]
@@ -90,11 +94,14 @@ def _examples(feature: str) -> list[dict[str, str]]:
     return rows
 
 
-@pytest.mark.parametrize("feature, table", [
-    ("table1_internal_to_external.feature", "T1"),
-    ("table2_external_replies.feature", "T2"),
-    ("table3_internal_to_internal.feature", "T3"),
-])
+@pytest.mark.parametrize(
+    "feature, table",
+    [
+        ("table1_internal_to_external.feature", "T1"),
+        ("table2_external_replies.feature", "T2"),
+        ("table3_internal_to_internal.feature", "T3"),
+    ],
+)
 def test_each_table_outline_has_one_examples_row_per_source_case(feature, table):
     examples = _examples(feature)
     cases = [c for r in source.TABLES[table].rows for c in r.cases]
@@ -112,7 +119,10 @@ def test_table_three_examples_keep_the_verbatim_definition_text():
 
 
 def test_every_scenario_outline_names_its_source_row():
-    for feature in ("table1_internal_to_external.feature", "table2_external_replies.feature",
-                    "table3_internal_to_internal.feature"):
+    for feature in (
+        "table1_internal_to_external.feature",
+        "table2_external_replies.feature",
+        "table3_internal_to_internal.feature",
+    ):
         text = (FEATURES / feature).read_text(encoding="utf-8")
         assert re.findall(r"Scenario Outline: <ref>", text), feature

@@ -1,4 +1,4 @@
-"""The suite over TLS and SMTP AUTH, against real processes (issue 16, part 1).
+"""The suite over TLS and SMTP AUTH, against real processes.
 
 A sandbox whose reference gateway takes submissions over STARTTLS + AUTH (and
 one over implicit TLS + AUTH), HTTPS with the sandbox's own CA; the profile
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.conformance import results as R
-from harness.target.profile import from_sandbox, to_toml
+from harness import results as R
 from harness.conformance.runner import RunOptions, run
+from harness.profile.schema import from_sandbox, to_toml
 from harness.sandbox.lifecycle import Sandbox
 
 pytestmark = pytest.mark.sandbox
@@ -101,8 +101,13 @@ def test_a_wrong_password_is_a_harness_error_not_a_target_failure(tmp_path):
 def test_target_check_reports_tls_version_certificate_and_auth_mechanisms(tmp_path):
     with Sandbox(tls="implicit", auth=True) as sandbox:
         profile_path = _profile(sandbox, tmp_path / "profile.toml")
-        done = subprocess.run([sys.executable, "-m", "harness.cli.main", "target", "check", str(profile_path)],
-                              capture_output=True, text=True, timeout=120, cwd=REPO)
+        done = subprocess.run(
+            [sys.executable, "-m", "harness.cli.main", "target", "check", str(profile_path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=REPO,
+        )
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
     https = next(line for line in out.splitlines() if " HTTPS " in line)
@@ -119,10 +124,15 @@ def test_target_check_reports_tls_version_certificate_and_auth_mechanisms(tmp_pa
 def test_target_check_says_when_the_ca_is_not_trusted(tmp_path):
     with Sandbox(tls="starttls", auth=True) as sandbox:
         profile_path = _profile(sandbox, tmp_path / "profile.toml")
-        text = re.sub(r'^ca_bundle = .*\n', "", profile_path.read_text(), flags=re.M)
+        text = re.sub(r"^ca_bundle = .*\n", "", profile_path.read_text(), flags=re.M)
         profile_path.write_text(text)
-        done = subprocess.run([sys.executable, "-m", "harness.cli.main", "target", "check", str(profile_path)],
-                              capture_output=True, text=True, timeout=120, cwd=REPO)
+        done = subprocess.run(
+            [sys.executable, "-m", "harness.cli.main", "target", "check", str(profile_path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=REPO,
+        )
     assert done.returncode in (1, 2) and "Traceback" not in done.stdout + done.stderr, done.stdout + done.stderr
     assert re.search(r"✗ HTTPS .*certificate verify failed", done.stdout), done.stdout
     assert re.search(r"✗ SMTP submission TLS and AUTH .*certificate verify failed", done.stdout), done.stdout
@@ -131,7 +141,7 @@ def test_target_check_says_when_the_ca_is_not_trusted(tmp_path):
 def test_sandbox_up_with_tls_and_auth_prints_and_writes_what_a_client_needs(tmp_path):
     """`smlite sandbox up --tls starttls --auth --write-profile P`: status sees every part up over
     HTTPS/STARTTLS, and the written profile passes `target check`."""
-    from harness.target.profile import load
+    from harness.profile.schema import load
     from tests.vendor.vendorkit import SandboxUp, smlite
 
     profile_path = tmp_path / "p.toml"

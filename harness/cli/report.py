@@ -2,32 +2,29 @@
 
 ``--compare`` exits 1 when any source-table cell differs between the two runs
 (0 when every cell is the same), so a script can tell "nothing changed".
+A results.json that cannot be used (harness/results/loading.py: too large, too deep, NaN, against
+the schema) is one line naming it and exit 2, as is a folder that cannot be written.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from harness.errors import UsageError
-from harness.files import atomic_write_bytes, ensure_dir
-from harness.conformance.results import RunResults
+from harness.files import atomic_write_bytes, atomic_write_text, ensure_dir
+from harness.results import RunResults
 
 
-def _load(path) -> RunResults:
-    from harness.report.loading import load_results
+def _load(path: Path) -> RunResults:
+    from harness.results.loading import BadResults, load_results
 
+    if not Path(path).exists():
+        raise UsageError("No such results file", str(path))
     try:
         return load_results(path)
-    except FileNotFoundError:
-        raise UsageError("No such results file", str(path)) from None
-    except IsADirectoryError:
-        raise UsageError("Not an smlite results file", f"{path} is a directory") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError("Not an smlite results file", f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from None
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise UsageError("Not an smlite results file", f"{path}: {exc}") from None
+    except BadResults as exc:
+        raise UsageError("Not an smlite results file", str(exc)) from None
 
 
 def _report_of(results_path: Path, results: RunResults, fallback_dir: Path) -> Path:
@@ -37,10 +34,7 @@ def _report_of(results_path: Path, results: RunResults, fallback_dir: Path) -> P
     index = results_path.resolve().parent / "index.html"
     if index.is_file():
         return index
-    fallback_dir.mkdir(parents=True, exist_ok=True)
-    index = fallback_dir / "index.html"
-    index.write_text(render_html(results), encoding="utf-8")
-    return index
+    return atomic_write_text(ensure_dir(fallback_dir) / "index.html", render_html(results))
 
 
 def main(args: Any) -> int:
@@ -55,14 +49,21 @@ def main(args: Any) -> int:
         if not args.output:
             out_dir = args.results.resolve().parent / f"compare-{second.run.id}"
             ensure_dir(out_dir)
-        page = write_comparison(first, second, out_dir,
-                                a_report=_report_of(Path(args.results), first, out_dir / "run-a"),
-                                b_report=_report_of(Path(args.compare), second, out_dir / "run-b"))
+        page = write_comparison(
+            first,
+            second,
+            out_dir,
+            a_report=_report_of(Path(args.results), first, out_dir / "run-a"),
+            b_report=_report_of(Path(args.compare), second, out_dir / "run-b"),
+        )
         print(page)
         differ = cells_differ(first, second)
         print(f"{differ} source cell{'' if differ == 1 else 's'} differ" if differ else "no source cell differs")
         return 1 if differ else 0
-    original = Path(args.results).read_bytes()
+    try:
+        original = Path(args.results).read_bytes()
+    except OSError as exc:
+        raise UsageError("Cannot read results file", f"{args.results}: {exc.strerror or exc}") from None
     index = write_report(first, out_dir)
     # results.json is the record: keep its exact bytes (and any field this harness does not know yet)
     atomic_write_bytes(out_dir / "results.json", original)

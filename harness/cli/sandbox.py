@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.errors import UsageError
+from harness.profile import schema as profiles
 from harness.sandbox import private, procs
 from harness.sandbox.lifecycle import GatewaySettings, Sandbox
 from harness.sandbox.state import pid_alive, read_state, state_file_path
-from harness.target import profile as profiles
 
 PROFILE_COMMENT = """Target profile of a running `smlite sandbox up` (valid while it runs).
 Written by `smlite sandbox up --write-profile`; fields explained in docs/vendors.md."""
@@ -29,8 +29,11 @@ examples/vendor-profile.toml. Then: smlite target check THIS-FILE"""
 
 def describe(info: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(what, where) for each part that runs, in plain words."""
-    lines = [("Mailpit web UI", info["mailpit_ui"]), ("Mailpit API", info["mailpit_api"]),
-             ("Mailpit SMTP", "{}:{}".format(*info["mailpit_smtp"]))]
+    lines = [
+        ("Mailpit web UI", info["mailpit_ui"]),
+        ("Mailpit API", info["mailpit_api"]),
+        ("Mailpit SMTP", "{}:{}".format(*info["mailpit_smtp"])),
+    ]
     if info.get("gateway_http"):
         lines += [
             ("gateway SMTP", "{}:{} (submission from Mimecast for Outlook / Mac)".format(*info["gateway_smtp"])),
@@ -77,12 +80,12 @@ def probe(state: Mapping[str, Any]) -> list[tuple[str, bool, str]]:
 
     if state.get("mailpit_api"):  # a sandbox relaying elsewhere (IMAP tests) runs no Mailpit
         check("mailpit_api", lambda: http(f"{state['mailpit_api']}/readyz", 200))
-        check("mailpit_smtp", lambda: smtp(*state["mailpit_smtp"]))
+        check("mailpit_smtp", lambda: smtp(state["mailpit_smtp"][0], state["mailpit_smtp"][1]))
     if state.get("gateway_http"):
         basic = base64.b64encode(f"admin:{state['admin_token']}".encode()).decode()
         check("gateway_http", lambda: http(f"{state['gateway_http']}/healthz", 200))
         implicit = context if state.get("smtp_tls") == "implicit" else None
-        check("gateway_smtp", lambda: smtp(*state["gateway_smtp"], implicit))
+        check("gateway_smtp", lambda: smtp(state["gateway_smtp"][0], state["gateway_smtp"][1], implicit))
         check("admin_url", lambda: http(state["admin_url"], 200, Authorization=f"Basic {basic}"))
         check("mpp_url", lambda: http(state["mpp_url"]))
         check("sm_portal_url", lambda: http(f"{state['sm_portal_url']}/api/messages/status-probe"))
@@ -104,8 +107,10 @@ def up(args: Any) -> int:
     existing = read_state(state_path)
     if existing:
         how = "`smlite sandbox up --name OTHER` starts another" if not name else "pick another --name"
-        raise UsageError(f"A sandbox{' named ' + name if name else ''} is already running",
-                         f"process {existing['owner_pid']} runs it ({state_path}); stop it first, or {how}")
+        raise UsageError(
+            f"A sandbox{' named ' + name if name else ''} is already running",
+            f"process {existing['owner_pid']} runs it ({state_path}); stop it first, or {how}",
+        )
     domains = getattr(args, "domains", None)
     if isinstance(domains, str):
         domains = [d.strip() for d in domains.split(",") if d.strip()]
@@ -115,8 +120,14 @@ def up(args: Any) -> int:
     if domains:
         settings.internal_domains = list(domains)
     stop = threading.Event()
-    with Sandbox(getattr(args, "run_dir", None), settings, state_path=state_path,
-                 with_gateway=not getattr(args, "mailpit_only", False), tls=tls, auth=auth) as sandbox:
+    with Sandbox(
+        getattr(args, "run_dir", None),
+        settings,
+        state_path=state_path,
+        with_gateway=not getattr(args, "mailpit_only", False),
+        tls=tls,
+        auth=auth,
+    ) as sandbox:
         previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             title = f"sandbox {name!r}" if name else "sandbox"
@@ -128,9 +139,11 @@ def up(args: Any) -> int:
             print("Ctrl-C to stop", flush=True)
             while not stop.wait(1.0):
                 for child in sandbox.dead_processes():
-                    print(f"smlite: {child.name} exited ({child.returncode}); log tail:\n"
-                          f"{child.log_tail()}", file=sys.stderr)
-                    return 1
+                    print(
+                        f"smlite: {child.name} exited ({child.returncode}); log tail:\n{child.log_tail()}",
+                        file=sys.stderr,
+                    )
+                    return 2  # the environment failed: 1 would read "not conformant"
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
@@ -150,16 +163,17 @@ def write_profile(sandbox: Sandbox, path: Any) -> Any:
 
 
 def status(args: Any) -> int:
-    """``smlite sandbox status``: what each URL answered; 0 if every service answers, else 1."""
+    """``smlite sandbox status``: what each URL answered; 0 if every service answers, else 2 (the
+    environment is not there: exit code 1 means "not conformant" and is never used here)."""
     path = state_file_path(name=getattr(args, "name", "") or "")
     state = read_state(path, include_stale=True)
     if state is None:
         print(f"sandbox not running (no state file at {path})")
-        return 1
+        return 2
     if not pid_alive(state.get("owner_pid")):
         print(f"sandbox not running (stale {path}: process {state.get('owner_pid')} is gone)")
-        return 1
+        return 2
     results = probe(state)
     for check, ok, detail in results:
         print(f"{'up  ' if ok else 'DOWN'} {check:<14} {detail}")
-    return 0 if all(ok for _, ok, _ in results) else 1
+    return 0 if all(ok for _, ok, _ in results) else 2

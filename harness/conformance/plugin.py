@@ -20,23 +20,26 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import time
-from typing import IO, Any
+from typing import Any
 
+import _pytest.runner as _pytest_runner
 import pytest
 
-from harness.conformance import results as R
+from harness import policy
+from harness import results as R
+from harness.conformance.engine import DEFAULT_CONCURRENCY, Engine
+from harness.conformance.handover import RECORD_KEY, Collector
 from harness.conformance.record import ScenarioRecord
 from harness.errors import ConformanceFailure, HarnessError, NotApplicable
-from harness.spec import source
+from harness.source_model import source
 
-RECORD_KEY = "smlite"
 _NA_PREFIX = "not applicable: "
 RECORD = pytest.StashKey[ScenarioRecord]()
 STEP = pytest.StashKey[list]()  # [index of the running step, its start time]
 SELECTED = pytest.StashKey[list]()
-COLLECTOR = pytest.StashKey["Collector"]()
+COLLECTOR = pytest.StashKey[Collector]()
+ENGINE = pytest.StashKey[Engine]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -46,6 +49,85 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--smlite-results", help="stream the scenarios' results to this JSON-lines file")
     group.addoption("--smlite-progress", action="store_true", help="one line per scenario")
     group.addoption("--smlite-reveal-secrets", action="store_true", help="progress lines keep tokens and passwords")
+    group.addoption(
+        "--smlite-engine",
+        choices=("concurrent", "sequential"),
+        default="concurrent",
+        help="concurrent (default): every scenario runs at once, so deliveries overlap; sequential: one "
+        "scenario after the other, as pytest-bdd runs them (always so in pytest-xdist workers)",
+    )
+    group.addoption(
+        "--smlite-concurrency",
+        type=int,
+        default=DEFAULT_CONCURRENCY,
+        help=f"at most this many scenarios at once (default {DEFAULT_CONCURRENCY})",
+    )
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from harness.conformance import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session):
+    """The scenario engine (harness/conformance/engine.py) starts every scenario before pytest's loop
+    asks for the first; each item then waits for its own (``pytest_pyfunc_call``)."""
+    engine = _engine(session)
+    update = _pytest_runner._update_current_test_var
+    if engine is not None:  # pytest's PYTEST_CURRENT_TEST is one variable: scenario threads race on it
+        _pytest_runner._update_current_test_var = _tolerant(update)
+    try:
+        return (yield)
+    finally:
+        _pytest_runner._update_current_test_var = update
+        if engine is not None:
+            engine.stop()
+
+
+def _tolerant(update: Any) -> Any:
+    def tolerant(item: pytest.Item, when: str | None) -> None:
+        try:
+            update(item, when)
+        except KeyError:  # another scenario's thread removed it first: nothing left to remove
+            pass
+
+    return tolerant
+
+
+def _engine(session: pytest.Session) -> Engine | None:
+    config = session.config
+    profile_path = config.getoption("--smlite-profile")
+    if (
+        not profile_path
+        or config.getoption("--smlite-engine") != "concurrent"
+        or hasattr(config, "workerinput")  # a pytest-xdist worker: its items arrive one by one
+        or config.option.collectonly
+        or not session.items
+    ):
+        return None
+    from harness.connection.opening import choose_seed
+    from harness.profile.schema import load
+
+    seed = choose_seed(config.getoption("--smlite-seed"))
+    engine = Engine(config, load(profile_path), seed, config.getoption("--smlite-concurrency"))
+    config.stash[ENGINE] = engine
+    engine.start(session.items)
+    return engine
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """A scenario the engine ran: its outcome, raised here as if its steps had run now."""
+    engine = pyfuncitem.config.stash.get(ENGINE, None)
+    run = engine.outcome(pyfuncitem.nodeid) if engine is not None else None
+    if run is None:
+        return None
+    pyfuncitem.stash[RECORD] = run.record
+    if run.error is not None:
+        raise run.error
+    return True
 
 
 def _tags(item: pytest.Item) -> list[str]:
@@ -59,7 +141,8 @@ def example_of(item: pytest.Item) -> dict[str, str]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    from harness.target.profile import load
+    from harness.profile.schema import load
+
     path = config.getoption("--smlite-profile")
     capabilities = set(load(path).capabilities) if path else None
     for item in items:
@@ -112,19 +195,22 @@ def pytest_bdd_step_error(request, feature, scenario, step, step_func, step_func
     _finish_step(request, "failed")
 
 
-def _status(report: pytest.TestReport, call: pytest.CallInfo, not_specified: bool) -> tuple[str, str]:
+def _outcome(report: pytest.TestReport, call: pytest.CallInfo) -> policy.Outcome:
+    """How the scenario ended, in the policy's terms (harness/policy.py decides what it means)."""
     if report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         reason = reason.removeprefix("Skipped: ")
         if call.excinfo is not None and isinstance(call.excinfo.value, NotApplicable):
-            return R.NOT_APPLICABLE, str(call.excinfo.value)
-        return (R.NOT_APPLICABLE, reason) if reason.startswith(_NA_PREFIX) else (R.HARNESS_ERROR, reason)
+            return policy.Outcome("not_applicable", str(call.excinfo.value))
+        if reason.startswith(_NA_PREFIX):
+            return policy.Outcome("not_applicable", reason)
+        return policy.Outcome("harness_error", reason)
     if report.passed:
-        return (R.NOT_SPECIFIED if not_specified else R.PASSED), ""
+        return policy.Outcome("passed")
     error = call.excinfo.value if call.excinfo else None
     if isinstance(error, (ConformanceFailure, AssertionError)) and not isinstance(error, HarnessError):
-        return R.FAILED, str(error)
-    return R.HARNESS_ERROR, f"{type(error).__name__}: {error}" if error else str(report.longrepr)
+        return policy.Outcome("conformance_failure", str(error))
+    return policy.Outcome("harness_error", f"{type(error).__name__}: {error}" if error else str(report.longrepr))
 
 
 def _placeholder_cells(example: dict[str, str], status: str) -> list[R.CellResult]:
@@ -133,8 +219,16 @@ def _placeholder_cells(example: dict[str, str], status: str) -> list[R.CellResul
     for column in source.COLUMNS:
         if column in example and example.get("ref"):
             cell = source.parse_gherkin_cell(example[column])
-            cells.append(R.CellResult(example["ref"], column, "", cell.value, cell.standing,
-                                      status=R.NOT_APPLICABLE if status == R.NOT_APPLICABLE else R.CELL_NOT_RUN))
+            cells.append(
+                R.CellResult(
+                    example["ref"],
+                    column,
+                    "",
+                    cell.value,
+                    cell.standing,
+                    status=R.NOT_APPLICABLE if status == R.NOT_APPLICABLE else R.CELL_NOT_RUN,
+                )
+            )
     return cells
 
 
@@ -148,17 +242,30 @@ def scenario_result(item: pytest.Item, report: pytest.TestReport, status: str, m
     example = example_of(item)
     record = item.stash.get(RECORD, None) or ScenarioRecord()
     cells = record.cells or _placeholder_cells(example, status)
-    refs = sorted(set(record.refs) | set(example.get("ref", "").split())
-                  | {c.ref for c in cells if c.ref})
-    doc_feature, _, doc_name = _render(getattr(item.obj, "__doc__", "") or "", example).partition(": ")
+    refs = sorted(set(record.refs) | set(example.get("ref", "").split()) | {c.ref for c in cells if c.ref})
+    doc_feature, _, doc_name = _render(getattr(getattr(item, "obj", None), "__doc__", "") or "", example).partition(
+        ": "
+    )
     return R.ScenarioResult(
-        id=item.nodeid, name=_render(record.name, example) or doc_name or item.nodeid,
+        id=item.nodeid,
+        name=_render(record.name, example) or doc_name or item.nodeid,
         feature=record.feature or doc_feature,
         table=next((t.split(":", 1)[1] for t in tags if t.startswith("table:")), "other"),
-        refs=refs, tags=tags, status=status, required="not-specified" not in tags,
-        duration_s=round(report.duration, 3), steps=record.steps, expected="\n".join(record.expected),
-        observed="\n".join(record.observed), message=message, cells=cells, evidence=record.evidence,
-        interpretation=source.interpretation_of(refs), defects=source.defects_of(refs), seed=record.seed)
+        refs=refs,
+        tags=tags,
+        status=status,
+        required="not-specified" not in tags,
+        duration_s=round(report.duration, 3),
+        steps=record.steps,
+        expected="\n".join(record.expected),
+        observed="\n".join(record.observed),
+        message=message,
+        cells=cells,
+        evidence=record.evidence,
+        interpretation=source.interpretation_of(refs),
+        defects=source.defects_of(refs),
+        seed=record.seed,
+    )
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -168,102 +275,36 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if report.when in ("setup", "teardown") and report.passed:
         return
     tags = _tags(item)
-    status, message = _status(report, call, "not-specified" in tags)
-    contract_cell = None
-    if "contract" in tags and status in (R.PASSED, R.FAILED, R.NOT_SPECIFIED):
+    ended = _outcome(report, call)
+    contract, not_specified = "contract" in tags, "not-specified" in tags
+    status = policy.scenario_status(ended, not_specified=not_specified, contract=contract)
+    scenario = scenario_result(item, report, status, ended.message)
+    scenario.required = policy.required(not_specified=not_specified, contract=contract)
+    contract_status = policy.contract_cell_status(ended) if contract else None
+    if contract_status is not None and not any(
+        policy.is_contract_difference(c.status, c.level) for c in scenario.cells
+    ):
         # the source is silent; docs/contract.md chose: reported beside the verdict, never judged
         name = item.name.partition("[")[0].removeprefix("test_").replace("_", " ")
-        contract_cell = R.CellResult(" ".join(example_of(item).get("ref", "").split()[:1]) or "contract",
-                                     "contract", "", "as docs/contract.md chooses", "not-specified",
-                                     (message.splitlines()[0] if message else "as docs/contract.md chooses"),
-                                     status, level="contract", detail=f"{name}: {message}" if message else name)
-        status = R.NOT_SPECIFIED
-    scenario = scenario_result(item, report, status, message)
-    if contract_cell is not None:
-        if not any(c.level == "contract" and c.status == R.FAILED for c in scenario.cells):
-            scenario.cells.append(contract_cell)  # else its checks already name each difference
-        scenario.required = False
+        message = ended.message
+        scenario.cells.append(
+            R.CellResult(
+                " ".join(example_of(item).get("ref", "").split()[:1]) or "contract",
+                "contract",
+                "",
+                "as docs/contract.md chooses",
+                "not-specified",
+                (message.splitlines()[0] if message else "as docs/contract.md chooses"),
+                contract_status,
+                level=policy.CONTRACT,
+                detail=f"{name}: {message}" if message else name,
+            )
+        )
     payload = {"when": report.when, "scenario": scenario.to_dict()}
+    record = item.stash.get(RECORD, None)
+    if record is not None and record.observations:
+        payload["observations"] = record.observations_payload()
     report.user_properties.append((RECORD_KEY, json.dumps(payload, default=str)))
-
-
-class Collector:
-    """Controller side: one ScenarioResult per scenario, streamed to the hand-over file as it reports."""
-
-    MARKS = {R.PASSED: "ok", R.FAILED: "FAILED", R.NOT_APPLICABLE: "n/a", R.NOT_SPECIFIED: "observed",
-             R.HARNESS_ERROR: "HARNESS ERROR"}
-
-    def __init__(self, config: pytest.Config):
-        self.config = config
-        self.scenarios: dict[str, R.ScenarioResult] = {}
-        self.total: int | None = None
-        path = config.getoption("--smlite-results")
-        self.out: IO[str] | None = open(path, "w", encoding="utf-8") if path else None
-        self.progress = bool(config.getoption("--smlite-progress"))
-        self.masker = None  # progress lines are terminal output: masked like the report
-        if self.progress and path and not config.getoption("--smlite-reveal-secrets"):
-            from harness.conformance.secrets import Masker
-            from harness.target.profile import load
-
-            profile_path = config.getoption("--smlite-profile")
-            self.masker = Masker.from_profile(load(profile_path)) if profile_path else None
-
-    def _write(self, line: dict[str, Any]) -> None:
-        if self.out is not None:
-            self.out.write(json.dumps(line, default=str) + "\n")
-            self.out.flush()
-
-    def _say(self, text: str) -> None:
-        """Progress on stderr; a closed pipe ends the progress output, never the run."""
-        if not self.progress:
-            return
-        try:
-            print(self.masker.text(text) if self.masker else text, file=sys.stderr, flush=True)
-        except (BrokenPipeError, OSError):
-            self.progress = False
-
-    def selected(self, ids: list[str]) -> None:
-        if self.total is None:
-            self.total = len(ids)
-            self._write({"selected": ids})
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_xdist_node_collection_finished(self, node, ids) -> None:
-        self.selected(list(ids))
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        payloads = [json.loads(value) for key, value in report.user_properties if key == RECORD_KEY]
-        if payloads:
-            self._add(report, payloads[-1])
-        elif report.failed and report.nodeid not in self.scenarios:
-            # a report the plugin never wrote: pytest-xdist's "worker crashed while running" and the like
-            lines = [line.strip() for line in (report.longreprtext or "").splitlines() if line.strip()]
-            reason = next((line for line in lines if "crashed" in line), lines[-1] if lines else "no result")[:300]
-            self._write({"lost": report.nodeid, "reason": reason})
-
-    def _add(self, report: pytest.TestReport, payload: dict) -> None:
-        previous = self.scenarios.get(report.nodeid)
-        if previous is not None and previous.status != R.PASSED and payload["when"] == "teardown":
-            return  # the call's verdict stands; a teardown hiccup after a failure adds nothing
-        scenario = R.ScenarioResult.from_dict(payload["scenario"])
-        scenario.worker = str(getattr(getattr(report, "node", None), "gateway", None) and report.node.gateway.id or "")
-        self.scenarios[report.nodeid] = scenario
-        self._write({"scenario": scenario.to_dict()})
-        if previous is None:
-            line = f"[{len(self.scenarios):>3}/{self.total or '?'}] {self.MARKS[scenario.status]:<13} {scenario.name}"
-            if scenario.status in (R.FAILED, R.HARNESS_ERROR):
-                line += "\n      " + re.sub(r"\s*\n\s*", "\n      ", scenario.message.strip())[:1500]
-            self._say(line)
-
-    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed:  # the terminal reporter may be off (smlite run): say it here
-            self._say(f"smlite: cannot collect {report.nodeid or 'the suite'}:\n{report.longreprtext}")
-
-    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        self._write({"finished": int(exitstatus), "interrupted": bool(session.shouldstop or session.shouldfail)})
-        if self.out is not None:
-            self.out.close()
-            self.out = None
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -13,18 +13,18 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Iterable
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Iterable
 
 from harness.drivers.base import Driver, Exchange, Outgoing, Response
 from harness.errors import SmliteError, UsageError
-from harness.target.profile import TargetProfile
+from harness.profile.schema import TargetProfile
 
 ENTRY_POINT_GROUP = "smlite.drivers"
 BUILTIN = {"reference": "harness.drivers.reference:ReferenceDriver"}
 
-__all__ = ["Driver", "Exchange", "Outgoing", "Response", "load_driver", "driver_class"]
+__all__ = ["Driver", "Exchange", "Outgoing", "Response", "driver_class", "load_driver"]
 
 
 def _import(module_name: str, search: Iterable[str]) -> object:
@@ -46,8 +46,10 @@ def driver_class(spec: str, search: Iterable[str] = ()) -> type[Driver]:
         try:
             cls = getattr(_import(module_name, [*search, os.getcwd()]), class_name)
         except ImportError as exc:
-            raise UsageError("Cannot load driver", f"{spec}: {exc} (install it, or put the module next to "
-                             "the profile or in the current directory)") from None
+            raise UsageError(
+                "Cannot load driver",
+                f"{spec}: {exc} (install it, or put the module next to the profile or in the current directory)",
+            ) from None
         except AttributeError:
             raise UsageError("Cannot load driver", f"{spec}: module {module_name!r} has no {class_name!r}") from None
         except SmliteError:
@@ -58,13 +60,15 @@ def driver_class(spec: str, search: Iterable[str] = ()) -> type[Driver]:
         found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == spec]
         if not found:
             names = sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
-            raise UsageError("Unknown driver", f"{spec!r}; installed: {', '.join(names) or 'none'}; "
-                             "or name one as module:Class")
+            raise UsageError(
+                "Unknown driver", f"{spec!r}; installed: {', '.join(names) or 'none'}; or name one as module:Class"
+            )
         try:
             cls = found[0].load()
         except Exception as exc:
-            raise UsageError("Cannot load driver", f"entry point {spec!r} ({found[0].value}): "
-                             f"{type(exc).__name__}: {exc}") from None
+            raise UsageError(
+                "Cannot load driver", f"entry point {spec!r} ({found[0].value}): {type(exc).__name__}: {exc}"
+            ) from None
     if not (isinstance(cls, type) and issubclass(cls, Driver)):
         raise UsageError("Not a driver", f"{spec} is not a subclass of harness.drivers.Driver")
     return cls
@@ -76,9 +80,12 @@ def load_driver(profile: TargetProfile) -> Driver:
     cls = driver_class(profile.driver, search)
     unsupported = [c for c in profile.capabilities if c not in cls.supported]
     if unsupported:
-        raise UsageError("Bad target profile", f"capabilities {', '.join(unsupported)} are declared but driver "
-                         f"{profile.driver!r} does not support them (it supports: "
-                         f"{', '.join(sorted(cls.supported)) or 'nothing'}); remove them from 'capabilities'")
+        raise UsageError(
+            "Bad target profile",
+            f"capabilities {', '.join(unsupported)} are declared but driver "
+            f"{profile.driver!r} does not support them (it supports: "
+            f"{', '.join(sorted(cls.supported)) or 'nothing'}); remove them from 'capabilities'",
+        )
     try:
         return cls(profile)
     except SmliteError:

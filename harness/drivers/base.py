@@ -13,10 +13,11 @@ Every exchange is handed to ``recorder`` (when set) so it becomes evidence.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from harness.target.profile import TargetProfile
+from harness.profile.schema import TargetProfile
 
 
 @dataclass
@@ -34,7 +35,10 @@ class Outgoing:
     optional additions: a driver that ignores them still sends the message. ``bcc`` (blind-copied
     recipients: in the SMTP envelope, never in the header) is an optional addition too, but one a
     driver must not drop silently: the suite gives a ``bcc`` only to a driver whose ``sends_bcc``
-    is true, and reports scenarios with a Bcc "not applicable" otherwise."""
+    is true, and reports scenarios with a Bcc "not applicable" otherwise. ``raw`` (a whole RFC 5322
+    message, e.g. real mail from a public corpus) likewise goes only to a driver whose ``sends_raw`` is
+    true: it is submitted as written to ``to`` (envelope recipients), with only what marks the
+    definition and the application added; ``subject`` and ``text`` then only name it in evidence."""
 
     sender: str
     to: list[str]
@@ -46,6 +50,7 @@ class Outgoing:
     attachments: list[Attachment] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
     bcc: list[str] = field(default_factory=list)
+    raw: bytes | None = None
 
 
 @dataclass
@@ -86,6 +91,9 @@ class Driver(ABC):
     #: are in no header). A driver written before ``bcc`` existed leaves it false, and the suite never
     #: hands it a Bcc: the Bcc scenarios are "not applicable" for it instead of silently losing a recipient.
     sends_bcc: bool = False
+    #: optional: true when ``send`` submits ``Outgoing.raw`` as written (SMTP submission). Without it, the
+    #: scenarios that send real mail are "not applicable" (docs/vendors.md, "Real mail").
+    sends_raw: bool = False
 
     def __init__(self, profile: TargetProfile):
         self.profile = profile
@@ -139,6 +147,12 @@ class Driver(ABC):
         it: 200 with the HTML in ``text``. The suite checks there too what the attributes allow."""
         raise NotImplementedError
 
+    def portal_fetch(self, url: str) -> Response:
+        """Capability sm-portal-whole-message (optional): GET a URL the SM Portal's answer gives
+        (``raw_url``, an attachment's ``url``): ``Response(status, body=the bytes, text=the
+        content type)``. Only URLs on the target's declared origins."""
+        raise NotImplementedError
+
     def portal_links_as(self, user: str) -> list[str]:
         """Capability sm-portal-sign-in (optional): sign in to the SM Portal as ``user`` and return a
         link ``portal_open`` accepts for each message there, newest first. For targets whose
@@ -180,5 +194,5 @@ class Driver(ABC):
         let an ``OSError`` through) when the target does not answer."""
         return {"name": self.profile.name, "version": self.profile.version}
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027  (optional: a driver without connections has nothing to release)
         """Release connections."""

@@ -32,6 +32,8 @@ from .config import ConfigError, load_config
 from .definitions import Catalogue
 from .delivery import DeliveryWorker
 from .http_app import create_app
+from .latency import DeliveryDelay
+from .limits import BodySlots, bounded_http_protocol
 from .service import Gateway
 from .store import Store
 
@@ -53,7 +55,7 @@ def _bind(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    sock.listen(128)
+    sock.listen(1024)  # a burst of connections waits in the kernel; the caps decide who is served
     sock.setblocking(False)
     return sock
 
@@ -78,18 +80,38 @@ async def _run(cfg) -> None:
     cfg.http_port = http_sock.getsockname()[1]
 
     store = Store(cfg.database)
-    worker = DeliveryWorker(store, cfg.relay_host, cfg.relay_port, max_attempts=cfg.delivery_max_attempts,
-                            notification_from=cfg.sender_address(), domain=cfg.internal_domains[0])
+    store.first_attempt = DeliveryDelay(cfg.delivery_delay_s, cfg.delivery_jitter_s, cfg.delivery_seed)
+    worker = DeliveryWorker(
+        store,
+        cfg.relay_host,
+        cfg.relay_port,
+        max_attempts=cfg.delivery_max_attempts,
+        notification_from=cfg.sender_address(),
+        domain=cfg.internal_domains[0],
+        retention_s=cfg.delivered_retention_s,
+    )
     store.on_commit = worker.wake
     clock = Clock(store, cfg.test_clock)
     catalogue = Catalogue(cfg.active_variant)
     gateway = Gateway(cfg, store, clock, catalogue)
-    app = create_app(cfg, store, gateway, catalogue, clock)
+    worker.compose = gateway.item_bytes  # rows that are the message itself are composed when delivered
+    slots = BodySlots(cfg.max_concurrent_bodies)  # shared by SMTP and HTTP
+    app = create_app(cfg, store, gateway, catalogue, clock, slots=slots)
 
-    smtp = await smtp_server.start(gateway, smtp_sock)
+    smtp = await smtp_server.start(gateway, smtp_sock, slots)
     tls = {"ssl_certfile": cfg.tls_cert, "ssl_keyfile": cfg.tls_key} if cfg.http_tls else {}
-    server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                                    timeout_graceful_shutdown=3, **tls))
+    server = _Server(
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=3,
+            http=bounded_http_protocol(cfg),
+            timeout_keep_alive=cfg.http_idle_timeout_s,
+            **tls,
+        )
+    )
     serve = asyncio.create_task(server.serve(sockets=[http_sock]))
     pending = store.pending_count()
     worker.start()
@@ -98,11 +120,19 @@ async def _run(cfg) -> None:
     if serve.done():
         serve.result()
         return
-    log.info("gateway %r listening: smtp %s:%d (tls %s, auth %s), http %s (relay %s:%d, variant %s, %d pending deliveries)",
-             cfg.name, cfg.smtp_host, smtp_port, cfg.smtp_tls,
-             "required" if cfg.smtp_auth_required else "optional" if cfg.smtp_accounts() else "off",
-             gateway.base_url, cfg.relay_host, cfg.relay_port,
-             cfg.active_variant or "none", pending)
+    log.info(
+        "gateway %r listening: smtp %s:%d (tls %s, auth %s), http %s (relay %s:%d, variant %s, %d pending deliveries)",
+        cfg.name,
+        cfg.smtp_host,
+        smtp_port,
+        cfg.smtp_tls,
+        "required" if cfg.smtp_auth_required else "optional" if cfg.smtp_accounts() else "off",
+        gateway.base_url,
+        cfg.relay_host,
+        cfg.relay_port,
+        cfg.active_variant or "none",
+        pending,
+    )
     if cfg.ready_file:
         _write_ready(cfg.ready_file, {"smtp_port": smtp_port, "http_port": cfg.http_port, "pid": os.getpid()})
 
@@ -127,8 +157,7 @@ def openapi_document() -> dict:
     """The served OpenAPI document, built without starting anything (it does not depend on the config)."""
     from .config import from_mapping
 
-    cfg = from_mapping({"internal_domains": ["corp.example"], "database": ":memory:", "admin_token": "-"},
-                       environ={})
+    cfg = from_mapping({"internal_domains": ["corp.example"], "database": ":memory:", "admin_token": "-"}, environ={})
     store = Store(":memory:")
     clock = Clock(store, False)
     catalogue = Catalogue()
@@ -136,11 +165,15 @@ def openapi_document() -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.gateway",
-                                     description="smlite reference gateway (Secure Messaging Lite target)")
+    parser = argparse.ArgumentParser(
+        prog="python -m harness.gateway", description="smlite reference gateway (Secure Messaging Lite target)"
+    )
     parser.add_argument("--config", help="gateway config file (TOML)")
-    parser.add_argument("--openapi", action="store_true",
-                        help="print the OpenAPI document the gateway serves at /openapi.json, and exit")
+    parser.add_argument(
+        "--openapi",
+        action="store_true",
+        help="print the OpenAPI document the gateway serves at /openapi.json, and exit",
+    )
     args = parser.parse_args(argv)
     if args.openapi:
         print(json.dumps(openapi_document(), indent=2, sort_keys=True))
@@ -152,8 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"gateway: bad config: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s gateway[%(process)d] %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s gateway[%(process)d] %(levelname)s %(message)s"
+    )
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     from harness.gateway import lifeline
 

@@ -11,16 +11,29 @@ import re
 import unicodedata
 from email import policy as email_policy
 from email.message import EmailMessage
-from typing import Literal, Optional
+from typing import Any, Literal
 
+from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .policy import BadAddress, carried_address
 
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # printable ASCII except ':'
 RESERVED_HEADERS = {
-    "from", "to", "cc", "bcc", "subject", "date", "message-id", "mime-version", "sender",
-    "in-reply-to", "references", "content-type", "content-transfer-encoding", "content-disposition",
+    "from",
+    "to",
+    "cc",
+    "bcc",
+    "subject",
+    "date",
+    "message-id",
+    "mime-version",
+    "sender",
+    "in-reply-to",
+    "references",
+    "content-type",
+    "content-transfer-encoding",
+    "content-disposition",
 }
 
 
@@ -62,7 +75,7 @@ class MppSend(BaseModel):
     cc: list[str] = Field(default_factory=list)
     subject: str
     text: str
-    html: Optional[str] = None
+    html: str | None = None
     definition: str = Field(description="All or External (case-insensitive)")
     headers: dict[str, str] = Field(default_factory=dict, description="extra header fields")
 
@@ -87,13 +100,14 @@ class MppSend(BaseModel):
                 raise ValueError(f"header {name!r} is set by the gateway")
             bad = _bad_char(value)
             if bad:
-                raise ValueError(f"header {name!r}: the value holds a control or line/paragraph separator "
-                                 f"character ({bad})")
+                raise ValueError(
+                    f"header {name!r}: the value holds a control or line/paragraph separator character ({bad})"
+                )
             try:  # whatever else the email package cannot write is refused here, naming the field
                 trial = EmailMessage(policy=email_policy.default)
                 trial[name] = value
                 trial.as_bytes(policy=email_policy.SMTP)
-            except Exception as exc:  # noqa: BLE001 - the email package raises many types
+            except Exception as exc:
                 raise ValueError(f"header {name!r}: the value cannot be written ({type(exc).__name__})") from None
         return v
 
@@ -106,7 +120,7 @@ class MppSend(BaseModel):
 
 class Reply(BaseModel):
     text: str
-    html: Optional[str] = None
+    html: str | None = None
 
     @field_validator("text", "html")
     @classmethod
@@ -158,6 +172,38 @@ class Permissions(BaseModel):
     reply_all: bool
 
 
+class BodyPart(BaseModel):
+    """One body part of a message, in the message's order (docs/contract.md, "The whole message")."""
+
+    path: str = Field(
+        description="IMAP section number (RFC 3501 6.4.5): '1' for a single-part message, '2.1' for the first "
+        "part of the second part; the body of an enclosed message is numbered under the message/rfc822 part"
+    )
+    content_type: str = Field(description="e.g. text/plain, image/png, message/rfc822, message/delivery-status")
+    name: str | None = Field(None, description="its file name, if it has one")
+    text: str | None = Field(
+        description="the decoded text of a text/* part (and of message/delivery-status, "
+        "message/disposition-notification), line breaks as LF; null for other parts"
+    )
+    alternative_of: str | None = Field(
+        description="path of the multipart/alternative holding it ('' when that is the message's own body); "
+        "null when it is no alternative"
+    )
+    enclosed_in: str | None = Field(description="path of the message/rfc822 part it is enclosed in, or null")
+    headers: dict[str, str] | None = Field(None, description="for a message/rfc822 part: the enclosed message's header")
+
+
+class AttachmentInfo(BaseModel):
+    """An attachment (Content-Disposition attachment, or a file name), wherever it is in the message."""
+
+    path: str = Field(description="its path in parts")
+    name: str | None
+    content_type: str
+    size: int = Field(description="bytes, after the transfer encoding is undone")
+    sha256: str = Field(description="SHA-256 (hex) of those bytes")
+    url: str | None = Field(description="GET it for those bytes (same access rules as the message)")
+
+
 class PortalMessage(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
     id: str
@@ -166,14 +212,19 @@ class PortalMessage(BaseModel):
     cc: list[str]
     subject: str
     text: str
-    html: Optional[str]
+    html: str | None
     sent_at: str
     definition: str
     application: str
     recipient: str
     permissions: Permissions
-    expires_at: Optional[str]
+    expires_at: str | None
     expiry: str
+    parts: list[BodyPart] | None = Field(
+        None, description="optional: every body part (capability sm-portal-whole-message)"
+    )
+    attachments: list[AttachmentInfo] | None = Field(None, description="optional: every attachment, with downloads")
+    raw_url: str | None = Field(None, description="optional: GET it for the message as delivered to the SM Portal")
 
 
 class InboxItem(BaseModel):
@@ -196,10 +247,12 @@ class MppItem(BaseModel):
     from_: str = Field(alias="from")
     subject: str
     text: str
-    html: Optional[str]
+    html: str | None
     headers: dict[str, str]
     received_at: str
-    portal_url: Optional[str]
+    portal_url: str | None
+    parts: list[BodyPart] | None = Field(None, description="optional, an email with banner: every body part")
+    attachments: list[AttachmentInfo] | None = Field(None, description="optional, an email with banner: attachments")
 
 
 class MppItems(BaseModel):
@@ -212,7 +265,7 @@ class PortalListItem(BaseModel):
     subject: str
     from_: str = Field(alias="from")
     sent_at: str
-    definition: Optional[str]
+    definition: str | None
     application: str
 
 
@@ -227,7 +280,7 @@ class MppSession(BaseModel):
 
 class ClockState(BaseModel):
     now: str
-    controllable: Optional[bool] = None
+    controllable: bool | None = None
 
 
 class QueueHealth(BaseModel):
@@ -237,8 +290,34 @@ class QueueHealth(BaseModel):
 
 
 class Health(BaseModel):
-    status: str = Field(description="ok, or degraded when the oldest pending delivery is older than "
-                                    "health_max_pending_age_s")
+    status: str = Field(
+        description="ok, or degraded when the oldest pending delivery is older than health_max_pending_age_s"
+    )
     name: str
     version: str
-    queue: Optional[QueueHealth] = None
+    queue: QueueHealth | None = None
+
+
+def install_openapi(app: Any) -> None:
+    """The app's OpenAPI document is FastAPI's, with the 422 body the app really sends."""
+
+    def openapi() -> dict:
+        """FastAPI's document, with the 422 body this app really sends."""
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = {
+                    "title": "HTTPValidationError",
+                    "type": "object",
+                    "required": ["error", "message", "detail"],
+                    "properties": {
+                        "error": {"type": "string", "enum": ["invalid_request"]},
+                        "message": {"type": "string"},
+                        "detail": {"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}},
+                    },
+                }
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # FastAPI's documented way to customise the schema

@@ -54,8 +54,20 @@ def _ascii_line(text: str) -> str:
     return "".join(c if " " <= c <= "~" else "?" for c in " ".join(text.split()))
 
 
-def dsn(*, reporting_host: str, from_address: str, to: str, recipient: str, status: str, diagnostic: str,
-        attempts: int, original: bytes, now: datetime, domain: str, reason: str) -> bytes:
+def dsn(
+    *,
+    reporting_host: str,
+    from_address: str,
+    to: str,
+    recipient: str,
+    status: str,
+    diagnostic: str,
+    attempts: int,
+    original: bytes,
+    now: datetime,
+    domain: str,
+    reason: str,
+) -> bytes:
     """The bounce for one failed recipient of `original`, addressed to `to` (the original sender)."""
     head = original.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
     head_text = head.decode("ascii", "replace").replace("\ufffd", "?")
@@ -71,15 +83,21 @@ def dsn(*, reporting_host: str, from_address: str, to: str, recipient: str, stat
         f"This is the mail system at {reporting_host}.\n\n"
         f"Your message could not be delivered to {shown}\nand was removed from the queue "
         f"after {attempts} attempt(s): {_ascii_line(reason)}\n\n"
-        f"The headers of your message are attached.\n")
+        f"The headers of your message are attached.\n"
+    )
     msg.make_mixed()
     msg.replace_header("Content-Type", 'multipart/report; report-type="delivery-status"')
     msg.set_boundary(f"dsn-{new_message_id(domain).strip('<>').split('@')[0]}")
     per_message = [("Reporting-MTA", f"dns; {reporting_host}")]
-    per_recipient = [("Final-Recipient", xtext_address(recipient)), ("Original-Recipient", xtext_address(recipient)),
-                     ("Action", "failed"), ("Status", status), ("Diagnostic-Code", _ascii_line(diagnostic)),
-                     ("Last-Attempt-Date", format_datetime(now))]
-    blocks = []
+    per_recipient = [
+        ("Final-Recipient", xtext_address(recipient)),
+        ("Original-Recipient", xtext_address(recipient)),
+        ("Action", "failed"),
+        ("Status", status),
+        ("Diagnostic-Code", _ascii_line(diagnostic)),
+        ("Last-Attempt-Date", format_datetime(now)),
+    ]
+    blocks: list[Message | str] = []
     for fields in (per_message, per_recipient):
         block = Message(policy=policy.compat32)
         for name, value in fields:
@@ -103,5 +121,5 @@ def _subject_of(original: bytes) -> str:
 
     try:
         return _ascii_line(header_text(parse(original).get("Subject", ""))) or "(no subject)"
-    except Exception:  # noqa: BLE001 - a bounce must be made even for a message the parser chokes on
+    except Exception:
         return "(no subject)"

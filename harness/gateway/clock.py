@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import math
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 OFFSET_KEY = "clock_offset_seconds"
-MAX_OFFSET_DAYS = 36500  # a century: far beyond any expiry, far below datetime's year 9999
+MAX_OFFSET_DAYS = 365000  # a thousand years: a target used run after run (38 years each at most) lasts,
+# and every date stays far below datetime's year 9999
 
 
 def iso(dt: datetime) -> str:
     """ISO-8601 in UTC with a Z, millisecond precision."""
-    return dt.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_iso(text: str) -> datetime:
@@ -38,7 +39,7 @@ class Clock:
         self._offset = offset if _usable(offset) else 0.0
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc) + timedelta(seconds=self._offset)
+        return datetime.now(UTC) + timedelta(seconds=self._offset)
 
     def advance(self, days: float) -> datetime:
         """Move forward by `days`; ValueError (nothing changes) past MAX_OFFSET_DAYS in total."""

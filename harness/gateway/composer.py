@@ -1,11 +1,9 @@
 """Building the emails the gateway sends, from the original message.
 
-Owns MIME parsing and checks (``parse``, ``malformed_reason``), the three
-deliverable forms of docs/contract.md — the notification (never the original
-body), the email with banner (every part kept, banner on top of each inline
-text/plain and text/html part) and the plain relay (unchanged minus X-SM-*) —
-plus originals built from HTTP input (MPP sends, SM Portal replies) and the
-read receipt of the broken variant 'read-receipt'. Everything is generated
+Owns MIME parsing and checks (``parse``, ``malformed_reason``), the plain relay
+(unchanged minus X-SM-*), header helpers, and originals built from HTTP input
+(MPP sends, SM Portal replies). The email with banner is harness/gateway/banner.py's,
+the notification harness/gateway/notices.py's. Everything is generated
 with the email package (policy.default, serialised with policy.SMTP), through
 ``POLICY`` / ``SMTP_POLICY``: the same policies, except that each header class
 is built once (the standard registry builds a new class with ``type()`` on
@@ -17,21 +15,20 @@ gateway's CPU per message.
 from __future__ import annotations
 
 import functools
-import html as html_mod
 import re
 import secrets
 from datetime import datetime
 from email import errors, policy
-from email.headerregistry import Address, HeaderRegistry
-from email.policy import EmailPolicy
+from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 from email.parser import BytesParser
+from email.policy import EmailPolicy
 from email.utils import format_datetime, getaddresses
+from typing import Any, cast
 
 STRIP_ALWAYS = ("disposition-notification-to", "return-receipt-to")
 MAX_MIME_DEPTH = 50  # real mail nests a few levels; the email package recurses per level
-_CONTROLS = {c: " " for c in [*range(0x20), 0x7F]}
-_BODY_TAG_S = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+_CONTROLS = dict.fromkeys([*range(32), 127], " ")
 _STRUCTURE_DEFECTS = {
     errors.NoBoundaryInMultipartDefect: "a multipart without a boundary parameter",
     errors.StartBoundaryNotFoundDefect: "a multipart whose boundary never occurs",
@@ -74,19 +71,20 @@ class _Policy(EmailPolicy):
         return _header(name, "".join(_LINESEP.split(value)))
 
     def header_store_parse(self, name, value):
-        if type(value) is str and len(value.splitlines()) <= 1:  # noqa: E721 - not str subclasses (headers)
+        if type(value) is str and len(value.splitlines()) <= 1:
             return (name, _header(name, value))
         return super().header_store_parse(name, value)
 
 
 _LINESEP = re.compile(r"\n|\r")  # what EmailPolicy.header_fetch_parse removes
-POLICY = _Policy().clone(**{k: getattr(policy.default, k) for k in ("linesep", "utf8", "raise_on_defect")},
-                         header_factory=_REGISTRY)
+POLICY = _Policy().clone(
+    **{k: getattr(policy.default, k) for k in ("linesep", "utf8", "raise_on_defect")}, header_factory=_REGISTRY
+)
 SMTP_POLICY = POLICY.clone(linesep="\r\n")
 
 
 def parse(raw: bytes) -> EmailMessage:
-    return BytesParser(policy=POLICY).parsebytes(raw)
+    return cast(EmailMessage, BytesParser(policy=POLICY).parsebytes(raw))
 
 
 def is_sm_header(name: str) -> bool:
@@ -95,7 +93,7 @@ def is_sm_header(name: str) -> bool:
 
 def mime_depth(msg: EmailMessage) -> int:
     """How deeply multiparts nest (a single-part message is 1), counted without recursion."""
-    deepest, stack = 0, [(msg, 1)]
+    deepest, stack = 0, [(cast(Any, msg), 1)]
     while stack:
         part, depth = stack.pop()
         deepest = max(deepest, depth)
@@ -116,12 +114,16 @@ def malformed_reason(msg: EmailMessage) -> str | None:
         for name in set(part.keys()):
             try:
                 [str(v) for v in part.get_all(name, [])]
-            except Exception as exc:  # noqa: BLE001 - the email package's parser has its own bugs
+            except Exception as exc:
                 return f"the {reply_text(name)} header cannot be parsed ({type(exc).__name__})"
         for defect in part.defects:
             for kind, reason in _STRUCTURE_DEFECTS.items():
                 if isinstance(defect, kind):
                     return reason
+            if part is not msg and isinstance(defect, errors.CloseBoundaryNotFoundDefect):
+                # an enclosing multipart's delimiter line inside a part ended it early (RFC 2046 5.1.1
+                # forbids it); only the message's own last boundary may be missing (a cut-off message)
+                return "a part holds a boundary delimiter line of an enclosing multipart"
         if part.is_multipart() or part.get_content_maintype() != "text" or part.is_attachment():
             continue
         try:
@@ -190,7 +192,7 @@ def strip_raw_headers(raw: bytes, drop) -> bytes:
         # the separator's first line break belongs to the last header line
         nl = b"\r\n" if rest.startswith(b"\r\n") else b"\n"
         lines[-1] += nl
-        rest = rest[len(nl):]
+        rest = rest[len(nl) :]
     kept: list[bytes] = []
     dropping = False
     for line in lines:
@@ -210,77 +212,6 @@ def plain(raw: bytes) -> bytes:
     return strip_raw_headers(raw, is_sm_header)
 
 
-# -- email with banner ---------------------------------------------------------
-def _replace_text(part: EmailMessage, new_text: str) -> None:
-    new_text = new_text.replace("\r\n", "\n").replace("\r", "\n")
-    keep = [(k, v) for k, v in part.items()
-            if k.lower().startswith("content-") and k.lower() not in ("content-type", "content-transfer-encoding")]
-    subtype = part.get_content_subtype()
-    cte = None if new_text.isascii() else "quoted-printable"
-    part.set_content(new_text, subtype=subtype, charset="utf-8", cte=cte)
-    for k, v in keep:
-        if k not in part:
-            part[k] = v
-
-
-def banner_plain(text: str, banner_text: str, link: str | None) -> str:
-    top = banner_text + "\n"
-    if link:
-        top += f"Read it in the Secure Messaging Portal: {link}\n"
-    return top + "\n" + text
-
-
-def banner_html(doc: str, banner_text: str, link: str | None) -> str:
-    div = (
-        '<div class="sm-banner" style="border:1px solid #b58900;background:#fdf6e3;color:#333;'
-        'padding:8px 12px;margin:0 0 12px 0;font-family:sans-serif">'
-        + html_mod.escape(banner_text)
-    )
-    if link:
-        div += f' <a href="{html_mod.escape(link, quote=True)}">Read it in the Secure Messaging Portal</a>'
-    div += "</div>"
-    m = _BODY_TAG_S.search(doc)
-    if m:
-        return doc[: m.end()] + div + doc[m.end():]
-    return div + doc
-
-
-def _clean_headers(msg: EmailMessage) -> None:
-    """Header values whose decoded text holds CR, LF or other control characters (an RFC 2231
-    filename*=...%0D%0ABcc:... does) are rewritten with spaces: the email package would write
-    them back raw and so inject header fields into what the gateway sends."""
-    for part in msg.walk():
-        for name in {k for k, v in part.items() if str(v) != str(v).translate(_CONTROLS)}:
-            values = [str(v).translate(_CONTROLS) for v in part.get_all(name)]
-            del part[name]
-            for value in values:
-                part[name] = value
-
-
-def _header_names(msg: EmailMessage) -> list[list[str]]:
-    return [sorted(k.lower() for k in part.keys()) for part in msg.walk()]
-
-
-def with_banner(raw: bytes, banner_text: str, link: str | None) -> bytes:
-    """The original with the banner on top of each inline text part; attachments untouched."""
-    msg = parse(raw)
-    for name in {k for k in msg.keys() if k.lower() in STRIP_ALWAYS or is_sm_header(k)}:
-        del msg[name]
-    _clean_headers(msg)
-    for part in msg.walk():
-        if part.is_multipart() or part.is_attachment() or part.get_content_maintype() != "text":
-            continue
-        subtype = part.get_content_subtype()
-        if subtype == "plain":
-            _replace_text(part, banner_plain(part.get_content(), banner_text, link))
-        elif subtype == "html":
-            _replace_text(part, banner_html(part.get_content(), banner_text, link))
-    out = to_bytes(msg)
-    if _header_names(parse(out)) != _header_names(msg):  # never send a header field nobody wrote
-        raise ValueError("rebuilding the message would change its header fields")
-    return out
-
-
 # -- notification --------------------------------------------------------------
 def without_banner(text: str, banner_text: str) -> str:
     """`text` with every occurrence of the banner text (any case, any white space) replaced by '[...]'."""
@@ -291,37 +222,21 @@ def without_banner(text: str, banner_text: str) -> str:
     return re.sub(pattern, "[...]", text, flags=re.IGNORECASE)
 
 
-def notification(original: EmailMessage, *, sender: str, recipient: str, link: str, cfg,
-                 now: datetime, variant: str = "") -> bytes:
-    """The notification: a new message holding the recipient's portal link, never the body."""
-    subject = header_text(original.get("Subject", ""))
-    values = {"sender": sender, "subject": subject, "link": link}
-    # the banner text marks an email with banner: never let a subject carry it into a notification's text
-    text_values = {**values, "subject": without_banner(subject, cfg.banner_text)}
-    msg = EmailMessage(policy=POLICY)
-    local, _, domain = cfg.sender_address().partition("@")
-    msg["From"] = Address("Secure Messaging", local, domain)
-    msg["To"] = recipient
-    msg["Subject"] = header_text(cfg.notification_subject.format(**values))
-    msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = new_message_id(cfg.internal_domains[0])
-    if variant != "no-private-marker":
-        msg["Sensitivity"] = "Private"
-    for name in ("In-Reply-To", "References"):
-        if original.get(name):
-            msg[name] = header_text(original[name])
-    text = cfg.notification_text.format(**text_values)
-    if variant == "notification-with-body":
-        text += "\n---- Original message ----\n" + body_text(original)
-    msg.set_content(text, cte=None if text.isascii() else "quoted-printable")
-    return to_bytes(msg)
-
-
 # -- originals built from HTTP input ---------------------------------------------
-def build_original(*, sender: str, to: list[str], cc: list[str], subject: str, text: str,
-                   html: str | None, message_id: str, now: datetime,
-                   in_reply_to: str | None = None, references: str | None = None,
-                   extra_headers: dict[str, str] | None = None) -> EmailMessage:
+def build_original(
+    *,
+    sender: str,
+    to: list[str],
+    cc: list[str],
+    subject: str,
+    text: str,
+    html: str | None,
+    message_id: str,
+    now: datetime,
+    in_reply_to: str | None = None,
+    references: str | None = None,
+    extra_headers: dict[str, str] | None = None,
+) -> EmailMessage:
     msg = EmailMessage(policy=POLICY)
     msg["From"] = sender
     if to:
@@ -341,17 +256,3 @@ def build_original(*, sender: str, to: list[str], cc: list[str], subject: str, t
     if html is not None:
         msg.add_alternative(html, subtype="html", cte=None if html.isascii() else "quoted-printable")
     return msg
-
-
-def read_receipt(original: EmailMessage, *, reader: str, to: str, now: datetime, domain: str) -> bytes:
-    """Only for the broken variant 'read-receipt'."""
-    msg = EmailMessage(policy=POLICY)
-    msg["From"] = reader
-    msg["To"] = to
-    msg["Subject"] = "Read: " + header_text(original.get("Subject", ""))
-    msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = new_message_id(domain)
-    if original.get("Message-ID"):
-        msg["In-Reply-To"] = header_text(original["Message-ID"])
-    msg.set_content(f"Your message was read by {reader} on {format_datetime(now)}.\n")
-    return to_bytes(msg)

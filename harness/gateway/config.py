@@ -35,7 +35,9 @@ TEMPLATE_FIELDS = {
     "notification_subject": {"sender", "subject"},
     "notification_text": {"sender", "subject", "link"},
 }
-_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
+_DOMAIN_RE = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$"
+)
 
 
 class ConfigError(ValueError):
@@ -72,10 +74,26 @@ class GatewayConfig:
     smtp_users: dict = field(default_factory=dict)
     smtp_users_file: str = ""
     http_tls: bool = False
-    # issue 12 (optional): HTTP body cap (0: 2 x max_message_bytes + 1 MiB), delivery attempts, health threshold
+    # optional: HTTP body cap (0: 2 x max_message_bytes + 1 MiB), delivery attempts, health threshold
     max_request_bytes: int = 0
     delivery_max_attempts: int = 200
     health_max_pending_age_s: int = 300
+    # optional, for testing a suite against a slow target: every delivery first tried this late, plus a
+    # random 0..jitter (which reorders deliveries); seeded (0: a fresh seed)
+    delivery_delay_s: float = 0.0
+    delivery_jitter_s: float = 0.0
+    delivery_seed: int = 0
+    # optional: bounds under load (docs/contract.md, "Bounded under hostile load")
+    delivered_retention_s: int = 86400  # delivered and bounced rows, and bytes nothing refers to, kept this long
+    max_concurrent_bodies: int = 8  # large bodies (SMTP DATA, HTTP bodies over 64 KiB) received at once
+    smtp_max_sessions: int = 200
+    smtp_idle_timeout_s: int = 120
+    smtp_data_timeout_s: int = 300
+    smtp_auth_max_failures: int = 3
+    smtp_auth_failure_delay_ms: int = 1000
+    http_max_connections: int = 200
+    http_idle_timeout_s: int = 15
+    http_body_timeout_s: int = 60
     # not a config key: the variant after the environment override
     active_variant: str = field(default="", repr=False)
 
@@ -92,8 +110,9 @@ class GatewayConfig:
             try:
                 text = Path(self.smtp_users_file).read_text(encoding="utf-8")
             except OSError as exc:
-                raise ConfigError(f"config key 'smtp_users_file': cannot read {self.smtp_users_file!r}: "
-                                  f"{exc.strerror or exc}") from None
+                raise ConfigError(
+                    f"config key 'smtp_users_file': cannot read {self.smtp_users_file!r}: {exc.strerror or exc}"
+                ) from None
             for number, line in enumerate(text.splitlines(), 1):
                 if not line.strip() or line.lstrip().startswith("#"):
                     continue
@@ -114,6 +133,8 @@ _REQUIRED = ("internal_domains", "database", "admin_token")
 def _check_type(key: str, value, expected) -> None:
     if expected is int:
         ok = isinstance(value, int) and not isinstance(value, bool)
+    elif expected is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 3600
     elif expected is bool:
         ok = isinstance(value, bool)
     elif expected is str:
@@ -121,7 +142,12 @@ def _check_type(key: str, value, expected) -> None:
     else:  # list[str]
         ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
     if not ok:
-        tname = {int: "an integer", bool: "true or false", str: "a string"}.get(expected, "a list of strings")
+        tname = {
+            int: "an integer",
+            float: "a number of seconds (0 to 3600)",
+            bool: "true or false",
+            str: "a string",
+        }.get(expected, "a list of strings")
         raise ConfigError(f"config key {key!r} must be {tname}, got {value!r}")
 
 
@@ -148,11 +174,13 @@ def from_mapping(data: dict, base_dir: Path | None = None, environ: dict | None 
     for key, value in data.items():
         f = _KEYS[key]
         if key == "smtp_users":
-            if not (isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) and k and v
-                                                    for k, v in value.items())):
+            if not (
+                isinstance(value, dict)
+                and all(isinstance(k, str) and isinstance(v, str) and k and v for k, v in value.items())
+            ):
                 raise ConfigError("config key 'smtp_users' must be a table of user = \"password\" strings")
             continue
-        expected = types.get(key) or {"int": int, "bool": bool, "str": str}[f.type]
+        expected = types.get(key) or {"int": int, "float": float, "bool": bool, "str": str}[str(f.type)]
         _check_type(key, value, expected)
     cfg = GatewayConfig(**data)
     cfg.internal_domains = [d.strip().lower() for d in cfg.internal_domains]
@@ -176,7 +204,21 @@ def from_mapping(data: dict, base_dir: Path | None = None, environ: dict | None 
         raise ConfigError("config key 'max_recipients' must be at least 1")
     if cfg.max_request_bytes == 0:
         cfg.max_request_bytes = 2 * cfg.max_message_bytes + 1024 * 1024
-    for key, low in (("max_request_bytes", 1024), ("delivery_max_attempts", 1), ("health_max_pending_age_s", 1)):
+    for key, low in (
+        ("max_request_bytes", 1024),
+        ("delivery_max_attempts", 1),
+        ("health_max_pending_age_s", 1),
+        ("delivered_retention_s", 1),
+        ("max_concurrent_bodies", 1),
+        ("smtp_max_sessions", 1),
+        ("smtp_idle_timeout_s", 1),
+        ("smtp_data_timeout_s", 1),
+        ("smtp_auth_max_failures", 1),
+        ("smtp_auth_failure_delay_ms", 0),
+        ("http_max_connections", 1),
+        ("http_idle_timeout_s", 1),
+        ("http_body_timeout_s", 1),
+    ):
         if getattr(cfg, key) < low:
             raise ConfigError(f"config key {key!r} must be at least {low}")
     if cfg.public_base_url and not re.match(r"^https?://[^\s/]+", cfg.public_base_url):
@@ -188,10 +230,12 @@ def from_mapping(data: dict, base_dir: Path | None = None, environ: dict | None 
     for key in TEMPLATE_FIELDS:
         _check_template(key, getattr(cfg, key))
     if cfg.smtp_tls not in ("none", "starttls", "implicit"):
-        raise ConfigError(f"config key 'smtp_tls' must be \"none\", \"starttls\" or \"implicit\", got {cfg.smtp_tls!r}")
+        raise ConfigError(f'config key \'smtp_tls\' must be "none", "starttls" or "implicit", got {cfg.smtp_tls!r}')
     if (cfg.smtp_tls != "none" or cfg.http_tls) and not (cfg.tls_cert and cfg.tls_key):
-        raise ConfigError("config keys 'tls_cert' and 'tls_key' (PEM files) are needed with smtp_tls "
-                          "\"starttls\"/\"implicit\" or http_tls = true")
+        raise ConfigError(
+            "config keys 'tls_cert' and 'tls_key' (PEM files) are needed with smtp_tls "
+            '"starttls"/"implicit" or http_tls = true'
+        )
     if cfg.smtp_auth_required and not (cfg.smtp_users or cfg.smtp_users_file):
         raise ConfigError("config key 'smtp_auth_required' needs accounts in 'smtp_users' or 'smtp_users_file'")
     try:

@@ -8,6 +8,7 @@ lists. The catalogue is read-only unless a broken variant says otherwise.
 
 from __future__ import annotations
 
+import builtins
 import copy
 import threading
 
@@ -60,7 +61,7 @@ class Catalogue:
         if variant == "third-definition":
             self._defs.append(copy.deepcopy(THIRD_DEFINITION))
 
-    def list(self) -> list[dict]:
+    def list(self) -> builtins.list[dict]:
         with self._lock:
             return copy.deepcopy(self._defs)
 
@@ -71,7 +72,7 @@ class Catalogue:
                     return copy.deepcopy(d)
         return None
 
-    def set_attributes(self, name: str, attributes: list[dict[str, str]]) -> dict | None:
+    def set_attributes(self, name: str, attributes: builtins.list[dict[str, str]]) -> dict | None:
         """Only reachable in the broken variant 'definition-editable'."""
         with self._lock:
             for d in self._defs:

@@ -22,7 +22,11 @@ only until the next retry is due, and wakes at once when ``wake()`` is called
 and closed after ``RELAY_IDLE_S`` unused; if the relay closed it meanwhile,
 the row is sent again at once on a new connection (nothing had been sent on
 the old one). Rows left pending by an earlier run are picked up at
-start-up.
+start-up. A row that is the message itself (an email with banner, a plain
+relay) is composed from the one stored copy just before it is sent
+(``compose``, set by the gateway). Once a minute, rows delivered or bounced
+longer ago than ``retention_s`` are pruned, with the bytes of messages nothing
+refers to any more (``store.prune``).
 """
 
 from __future__ import annotations
@@ -32,7 +36,9 @@ import smtplib
 import socket
 import threading
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from . import bounce
 from .store import StorageError
@@ -42,7 +48,11 @@ log = logging.getLogger("smlite.gateway")
 BACKOFF_START = 0.05
 BACKOFF_MAX = 2.0
 RELAY_IDLE_S = 5.0  # a relay connection unused this long is closed
+PRUNE_EVERY_S = 60.0  # how often delivered rows past the retention are looked for
 MAX_ATTEMPTS = 200  # with the backoff above: about 6.5 minutes of a relay that is down, then a bounce
+
+
+DUE_BATCH = 8  # rows taken at a time: a message committed meanwhile waits for at most these, then takes its turn
 
 
 def backoff(attempts: int) -> float:
@@ -51,9 +61,18 @@ def backoff(attempts: int) -> float:
 
 
 class DeliveryWorker:
-    def __init__(self, store, relay_host: str, relay_port: int, timeout: float = 10.0, *,
-                 max_attempts: int = MAX_ATTEMPTS, notification_from: str = "",
-                 domain: str = "localhost") -> None:
+    def __init__(
+        self,
+        store,
+        relay_host: str,
+        relay_port: int,
+        timeout: float = 10.0,
+        *,
+        max_attempts: int = MAX_ATTEMPTS,
+        notification_from: str = "",
+        domain: str = "localhost",
+        retention_s: float = 86400.0,
+    ) -> None:
         self.store = store
         self.relay = (relay_host, relay_port)
         self.timeout = timeout
@@ -67,6 +86,10 @@ class DeliveryWorker:
         self._smtp: smtplib.SMTP | None = None  # kept between rounds, closed after RELAY_IDLE_S unused
         self._smtp_used = 0.0
         self._thread = threading.Thread(target=self._run, name="smlite-delivery", daemon=True)
+        # a row that is the message itself (compose set) is composed from the stored message: set by the gateway
+        self.compose: Callable[[Any], bytes] = lambda row: bytes(row["raw"])
+        self.retention_s = retention_s
+        self._pruned_at = 0.0
 
     def start(self) -> None:
         self._thread.start()
@@ -86,12 +109,12 @@ class DeliveryWorker:
             self._wake.clear()
             try:
                 self._deliver_due()
+                self._prune_due()
                 next_at = self.store.next_attempt_time()
             except StorageError as exc:
-                log.error("delivery worker: storage unavailable (%d sent, not yet recorded): %s",
-                          len(self._sent), exc)
+                log.error("delivery worker: storage unavailable (%d sent, not yet recorded): %s", len(self._sent), exc)
                 next_at = time.time() + BACKOFF_MAX
-            except Exception:  # noqa: BLE001 - the worker must survive anything
+            except Exception:
                 log.exception("delivery worker error")
                 next_at = time.time() + BACKOFF_MAX
             if self._stop.is_set():
@@ -99,8 +122,24 @@ class DeliveryWorker:
             wait = None if next_at is None else max(0.0, next_at - time.time())
             if self._smtp is not None:  # wake up to close an idle relay connection
                 wait = RELAY_IDLE_S if wait is None else min(wait, RELAY_IDLE_S)
+            prune_in = max(0.05, self._pruned_at + min(PRUNE_EVERY_S, self.retention_s) - time.time())
+            wait = prune_in if wait is None else min(wait, prune_in)  # wake up to prune on time
             if wait is None or wait > 0:
                 self._wake.wait(wait)
+
+    def _prune_due(self) -> None:
+        """Forget what was delivered longer ago than the retention, at most once every PRUNE_EVERY_S."""
+        now = time.time()
+        if now - self._pruned_at >= min(PRUNE_EVERY_S, self.retention_s):
+            self._pruned_at = now
+            rows, emptied = self.store.prune(now - self.retention_s)
+            if rows or emptied:
+                log.info(
+                    "pruned %d delivered rows and the bytes of %d messages (retention %ss)",
+                    rows,
+                    emptied,
+                    self.retention_s,
+                )
 
     def _record_sent(self) -> None:
         """Mark delivered what the relay took, in one unit; a StorageError leaves them for the next round."""
@@ -112,7 +151,7 @@ class DeliveryWorker:
 
     def _deliver_due(self) -> None:
         self._record_sent()
-        rows = self.store.due_outbound(time.time())
+        rows = self.store.due_outbound(time.time(), limit=DUE_BATCH)
         if not rows:
             if self._smtp is not None and time.monotonic() - self._smtp_used > RELAY_IDLE_S:
                 self._smtp = _close(self._smtp)
@@ -120,11 +159,13 @@ class DeliveryWorker:
         for row in rows:
             if self._stop.is_set():
                 return
+            data = b""
             try:
-                self._send(row)
-            except Exception as exc:  # noqa: BLE001 - one row's failure is that row's, whatever it is
+                data = self.compose(row)
+                self._send(row, data)
+            except Exception as exc:
                 self._smtp = _close(self._smtp)  # the session may be mid-transaction: start the next row afresh
-                self._failed(row, exc)
+                self._failed(row, exc, data)
                 continue
             # the relay has it: never send this row again, even if the store cannot say so yet;
             # record it at once (a crash before this commit means one duplicate, never a loss)
@@ -134,21 +175,21 @@ class DeliveryWorker:
             finally:
                 log.info("delivered %d to %s via %s:%d", row["pk"], row["recipient"], *self.relay)
 
-    def _send(self, row) -> None:
+    def _send(self, row, data: bytes) -> None:
         """One row to the relay, on the kept connection; a connection the relay closed while it was
         idle is opened again once (nothing was sent on it), any other error is the row's."""
         reused = self._smtp is not None
         if self._smtp is None:
             self._smtp = self._connect()
         try:
-            self._smtp.sendmail(row["mail_from"], [row["recipient"]], row["raw"])
+            self._smtp.sendmail(row["mail_from"], [row["recipient"]], data)
         except (smtplib.SMTPServerDisconnected, ConnectionError) as exc:
             if not reused:
                 raise
             log.info("relay connection was closed while idle (%s); reconnecting", exc)
             self._smtp = _close(self._smtp)
             self._smtp = self._connect()
-            self._smtp.sendmail(row["mail_from"], [row["recipient"]], row["raw"])
+            self._smtp.sendmail(row["mail_from"], [row["recipient"]], data)
         self._smtp_used = time.monotonic()
 
     def _connect(self) -> smtplib.SMTP:
@@ -156,14 +197,20 @@ class DeliveryWorker:
         smtp.ehlo_or_helo_if_needed()
         return smtp
 
-    def _failed(self, row, exc: Exception) -> None:
+    def _failed(self, row, exc: Exception, data: bytes) -> None:
         attempts = row["attempts"] + 1
         permanent, status, diagnostic = bounce.classify(exc)
         error = f"{type(exc).__name__}: {exc}"
         if not permanent and attempts < self.max_attempts:
             delay = backoff(attempts)
-            log.warning("delivery %d to %r failed (attempt %d, retry in %.2fs): %s",
-                        row["pk"], row["recipient"], attempts, delay, error)
+            log.warning(
+                "delivery %d to %r failed (attempt %d, retry in %.2fs): %s",
+                row["pk"],
+                row["recipient"],
+                attempts,
+                delay,
+                error,
+            )
             self.store.mark_failed(row["pk"], time.time() + delay, error)
             return
         reason = diagnostic if permanent else f"{attempts} attempts used up; last error: {diagnostic}"
@@ -172,12 +219,31 @@ class DeliveryWorker:
         to = self._bounce_to(row)
         dsn = None
         if to:
-            dsn = {"recipient": to, "raw": bounce.dsn(
-                reporting_host=self.hostname, from_address=f"MAILER-DAEMON@{self.domain}", to=to,
-                recipient=row["recipient"], status=status, diagnostic=diagnostic, attempts=attempts,
-                original=bytes(row["raw"]), now=datetime.now(timezone.utc), domain=self.domain, reason=reason)}
-        log.warning("delivery %d to %r failed for good (attempt %d, %s): %s; %s", row["pk"], row["recipient"],
-                    attempts, status, error, f"bounce queued to {to}" if to else "a bounce is not bounced")
+            dsn = {
+                "recipient": to,
+                "raw": bounce.dsn(
+                    reporting_host=self.hostname,
+                    from_address=f"MAILER-DAEMON@{self.domain}",
+                    to=to,
+                    recipient=row["recipient"],
+                    status=status,
+                    diagnostic=diagnostic,
+                    attempts=attempts,
+                    original=data,
+                    now=datetime.now(UTC),
+                    domain=self.domain,
+                    reason=reason,
+                ),
+            }
+        log.warning(
+            "delivery %d to %r failed for good (attempt %d, %s): %s; %s",
+            row["pk"],
+            row["recipient"],
+            attempts,
+            status,
+            error,
+            f"bounce queued to {to}" if to else "a bounce is not bounced",
+        )
         self.store.mark_bounced(row["pk"], time.time(), f"{status} {error}", dsn)
 
     def _bounce_to(self, row) -> str:
@@ -192,7 +258,7 @@ def _close(smtp):
     if smtp is not None:
         try:
             smtp.quit()
-        except Exception:  # noqa: BLE001 - a broken session is simply dropped
+        except Exception:
             try:
                 smtp.close()
             except OSError:

@@ -14,40 +14,48 @@ from __future__ import annotations
 import base64
 import hmac
 import logging
-import secrets
 import time
 from pathlib import Path
-from urllib.parse import parse_qs
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
 from . import api_models as m
+from .api_models import install_openapi
 from .body_limit import BodyLimit
 from .clock import iso
+from .http_guard import authenticator, body_limit_for
+from .http_mpp import add_mpp_routes
+from .http_portal import add_portal_routes
+from .limits import BodySlots
 from .service import GatewayError
 from .store import StorageError
 
 ERR = {"model": m.Error}
-STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                405: "method_not_allowed", 410: "expired", 413: "too_large", 415: "unsupported_media_type"}
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    410: "expired",
+    413: "too_large",
+    415: "unsupported_media_type",
+}
 HTML_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-                               "frame-ancestors 'none'; base-uri 'none'",
+    "frame-ancestors 'none'; base-uri 'none'",
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
 log = logging.getLogger("smlite.gateway")
-LOGIN_CODE_COOKIE = "mpp_login_code"
 IMMUTABLE = ("definitions_immutable", "Secure Messaging Lite definitions cannot be created, changed or deleted")
 
 
@@ -60,12 +68,19 @@ def _wants_html(request: Request) -> bool:
     return "/api/" not in path and "text/html" in request.headers.get("accept", "")
 
 
-def create_app(config, store, gateway, catalogue, clock) -> FastAPI:
-    env = Environment(loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
-                      autoescape=select_autoescape(default=True, default_for_string=True))
+def create_app(config, store, gateway, catalogue, clock, slots: BodySlots | None = None) -> FastAPI:
+    env = Environment(
+        loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+    )
     variant = gateway.variant
-    app = FastAPI(title="smlite reference gateway", version=__version__, docs_url=None, redoc_url=None,
-                  description="Secure Messaging Lite target contract (docs/contract.md).")
+    app = FastAPI(
+        title="smlite reference gateway",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        description="Secure Messaging Lite target contract (docs/contract.md).",
+    )
 
     def page(name: str, status: int = 200, **ctx) -> HTMLResponse:
         html = env.get_template(name).render(gateway_name=config.name, **ctx)
@@ -95,9 +110,13 @@ def create_app(config, store, gateway, catalogue, clock) -> FastAPI:
     @app.exception_handler(StorageError)
     async def _storage_error(request: Request, exc: StorageError):
         log.error("storage unavailable, refused %s %s: %s", request.method, request.url.path, exc)
-        return error_response(request, 503, "storage_unavailable",
-                              "the gateway cannot store anything right now; nothing was accepted, try again later",
-                              {"Retry-After": "5"})
+        return error_response(
+            request,
+            503,
+            "storage_unavailable",
+            "the gateway cannot store anything right now; nothing was accepted, try again later",
+            {"Retry-After": "5"},
+        )
 
     @app.exception_handler(Exception)
     async def _internal_error(request: Request, exc: Exception):
@@ -133,7 +152,9 @@ def create_app(config, store, gateway, catalogue, clock) -> FastAPI:
     async def _admin_auth(request: Request, call_next):
         path = request.url.path
         if (path == "/admin" or path.startswith("/admin/")) and not _admin_ok(request):
-            headers = {"WWW-Authenticate": 'Basic realm="smlite admin console (user: admin, password: the admin token)"'}
+            headers = {
+                "WWW-Authenticate": 'Basic realm="smlite admin console (user: admin, password: the admin token)"'
+            }
             return error_response(request, 401, "unauthorized", "administrator credentials required", headers)
         return await call_next(request)
 
@@ -148,8 +169,7 @@ def create_app(config, store, gateway, catalogue, clock) -> FastAPI:
         queue = store.queue_stats(time.time())
         degraded = queue["oldest_pending_age_s"] > config.health_max_pending_age_s
         queue["oldest_pending_age_s"] = int(queue["oldest_pending_age_s"])
-        return {"status": "degraded" if degraded else "ok", "name": config.name, "version": __version__,
-                "queue": queue}
+        return {"status": "degraded" if degraded else "ok", "name": config.name, "version": __version__, "queue": queue}
 
     # -- Administration Console ---------------------------------------------------------
     def _definition(name: str) -> dict:
@@ -196,8 +216,7 @@ def create_app(config, store, gateway, catalogue, clock) -> FastAPI:
     def admin_portal_messages(recipient: str = Query(..., description="recipient address")):
         return {"items": gateway.admin_portal_messages(recipient.strip())}
 
-    @app.post("/admin/api/mpp-sessions", status_code=201,
-              responses={201: {"model": m.MppSession}, 401: ERR, 403: ERR})
+    @app.post("/admin/api/mpp-sessions", status_code=201, responses={201: {"model": m.MppSession}, 401: ERR, 403: ERR})
     def create_mpp_session(body: m.MppSessionCreate):
         address = body.address.strip()
         return {"session": gateway.create_mpp_session(address), "address": address}
@@ -219,157 +238,23 @@ def create_app(config, store, gateway, catalogue, clock) -> FastAPI:
     def admin_page():
         return page("admin.html", definitions=catalogue.list())
 
-    # -- MPP ----------------------------------------------------------------------------
-    @app.post("/mpp/api/messages", status_code=202,
-              responses={202: {"model": m.Id}, 400: ERR, 401: ERR})
-    def mpp_send(body: m.MppSend, user: str = Depends(mpp_user)):
-        mid = gateway.mpp_send(user, body.to, body.cc, body.subject, body.text, body.html,
-                               body.definition, body.headers)
-        return {"id": mid}
-
-    @app.get("/mpp/api/messages", responses={200: {"model": m.MppItems}, 401: ERR})
-    def mpp_list(user: str = Depends(mpp_user)):
-        return {"items": gateway.mpp_view(user)}
-
-    @app.get("/mpp/login")
-    def mpp_login(session: str = Query(...)):
-        """A sign-in page, never a cookie: the session cookie is set only by the same-site POST below
-        (a GET that set it let any site sign a visitor in as someone else - login CSRF)."""
-        user = gateway.mpp_user(session)
-        code = secrets.token_urlsafe(24)
-        resp = page("mpp_login.html", user=user, session=session, code=code)
-        resp.set_cookie(LOGIN_CODE_COOKIE, code, max_age=600, httponly=True, samesite="strict", path="/mpp/login")
-        return resp
-
-    @app.post("/mpp/login", status_code=303, responses={403: ERR, 401: ERR})
-    async def mpp_login_post(request: Request):
-        form = parse_qs((await request.body()).decode("utf-8", "replace"))
-        session, code = (form.get("session") or [""])[0], (form.get("code") or [""])[0]
-        origin = request.headers.get("origin")
-        own = f"{request.url.scheme}://{request.headers.get('host', '')}"
-        cookie = request.cookies.get(LOGIN_CODE_COOKIE, "")
-        if (origin not in (None, "null") and origin != own) or request.headers.get("sec-fetch-site") in ("cross-site",
-                                                                                                "same-site"):
-            return error_response(request, 403, "cross_site_login", "MPP sign-in must come from this site")
-        if not code or not cookie or not hmac.compare_digest(code.encode(), cookie.encode()):
-            return error_response(request, 403, "login_code_mismatch",
-                                  "open the sign-in link again: its one-time code is missing or does not match")
-        await run_in_threadpool(gateway.mpp_user, session)
-        resp = RedirectResponse("/mpp", status_code=303)
-        resp.set_cookie("mpp_session", session, httponly=True, samesite="strict", path="/mpp")
-        resp.delete_cookie(LOGIN_CODE_COOKIE, path="/mpp/login", httponly=True, samesite="strict")
-        return resp
-
-    @app.get("/mpp", response_class=HTMLResponse)
-    def mpp_page(request: Request):
-        try:
-            user = gateway.mpp_user(request.cookies.get("mpp_session"))
-        except GatewayError as exc:
-            if exc.status != 401 or not config.sandbox_sign_in:
-                raise
-            code = secrets.token_urlsafe(24)  # the sign-in form's one-time code, as for /mpp/login
-            resp = page("mpp_signin.html", domains=config.internal_domains, code=code)
-            resp.set_cookie(LOGIN_CODE_COOKIE, code, max_age=600, httponly=True, samesite="strict", path="/mpp")
-            return resp
-        return page("mpp.html", user=user, items=gateway.mpp_view(user))
-
-    @app.post("/mpp/sign-in", status_code=303, include_in_schema=False)
-    async def mpp_sign_in(request: Request):
-        """Sandboxes only (config sandbox_sign_in): an internal user signs in by address, by a same-site POST."""
-        if not config.sandbox_sign_in:
-            return error_response(request, 404, "not_found", "not found")
-        form = parse_qs((await request.body()).decode("utf-8", "replace"))
-        address, code = (form.get("address") or [""])[0].strip(), (form.get("code") or [""])[0]
-        origin = request.headers.get("origin")
-        own = f"{request.url.scheme}://{request.headers.get('host', '')}"
-        cookie = request.cookies.get(LOGIN_CODE_COOKIE, "")
-        # "null": pages here send no referrer, so a same-origin form posts Origin: null; the one-time
-        # code in a SameSite=Strict cookie is what a cross-site page cannot have
-        if origin not in (None, "null") and origin != own:
-            return error_response(request, 403, "cross_site_login", "MPP sign-in must come from this site")
-        if not code or not cookie or not hmac.compare_digest(code.encode(), cookie.encode()):
-            return error_response(request, 403, "login_code_mismatch", "open the sign-in page again")
-        session = await run_in_threadpool(gateway.create_mpp_session, address)
-        resp = RedirectResponse("/mpp", status_code=303)
-        resp.set_cookie("mpp_session", session, httponly=True, samesite="strict", path="/mpp")
-        return resp
+    add_mpp_routes(app, gateway, config, page, error_response, mpp_user)
 
     @app.get("/sm-portal", response_class=HTMLResponse, include_in_schema=False)
     def sm_portal_landing():
         """What a person sees at the bare SM Portal URL: how messages arrive; nothing private."""
         return page("portal_landing.html")
 
-    # -- SM Portal ------------------------------------------------------------------------
-    @app.get("/sm-portal/api/messages/{token}",
-             responses={200: {"model": m.PortalMessage}, 404: ERR, 410: ERR})
-    def portal_message(token: str):
-        return gateway.portal_view(token)
+    add_portal_routes(app, gateway, page, error_response)
 
-    @app.get("/sm-portal/api/inbox/{token}", responses={200: {"model": m.Inbox}, 404: ERR})
-    def portal_inbox(token: str):
-        return gateway.portal_inbox(token)
-
-    @app.post("/sm-portal/api/messages/{token}/reply", status_code=202,
-              responses={202: {"model": m.Id}, 404: ERR, 410: ERR})
-    def portal_reply(token: str, body: m.Reply):
-        return {"id": gateway.portal_reply(token, body.text, body.html, reply_all=False)}
-
-    @app.post("/sm-portal/api/messages/{token}/reply-all", status_code=202,
-              responses={202: {"model": m.Id}, 404: ERR, 410: ERR})
-    def portal_reply_all(token: str, body: m.Reply):
-        return {"id": gateway.portal_reply(token, body.text, body.html, reply_all=True)}
-
-    @app.post("/sm-portal/api/messages/{token}/print", status_code=403, responses={403: ERR, 404: ERR})
-    def portal_print(token: str):
-        return JSONResponse(gateway.portal_print(token), status_code=200)
-
-    @app.delete("/sm-portal/api/messages/{token}", status_code=204, responses={404: ERR})
-    def portal_delete(token: str):
-        gateway.portal_delete(token)
-        return Response(status_code=204)
-
-    @app.get("/sm-portal/m/{token}", response_class=HTMLResponse)
-    def portal_page(token: str, sent: str | None = None):
-        msg = gateway.portal_view(token)
-        inbox = gateway.portal_inbox(token)["items"]
-        return page("portal.html", msg=msg, token=token, inbox=inbox, sent=sent)
-
-    async def _form_reply(token: str, request: Request, reply_all: bool):
-        form = parse_qs((await request.body()).decode("utf-8", "replace"))
-        text = (form.get("text") or [""])[0]
-        if not text.strip():
-            return error_response(request, 422, "invalid_request", "text: the reply must not be empty")
-        await run_in_threadpool(gateway.portal_reply, token, text, None, reply_all)
-        which = "reply-all" if reply_all else "reply"
-        return RedirectResponse(f"/sm-portal/m/{token}?sent={which}", status_code=303)
-
-    @app.post("/sm-portal/m/{token}/reply", status_code=303)
-    async def portal_form_reply(token: str, request: Request):
-        return await _form_reply(token, request, False)
-
-    @app.post("/sm-portal/m/{token}/reply-all", status_code=303)
-    async def portal_form_reply_all(token: str, request: Request):
-        return await _form_reply(token, request, True)
-
-    def openapi() -> dict:
-        """FastAPI's document, with the 422 body this app really sends."""
-        if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                                 routes=app.routes)
-            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
-            if "HTTPValidationError" in schemas:
-                schemas["HTTPValidationError"] = {
-                    "title": "HTTPValidationError", "type": "object", "required": ["error", "message", "detail"],
-                    "properties": {
-                        "error": {"type": "string", "enum": ["invalid_request"]},
-                        "message": {"type": "string"},
-                        "detail": {"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}},
-                    },
-                }
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi
-    # outermost (added last): the cap holds before routing, authentication and any read of the body
-    app.add_middleware(BodyLimit, max_bytes=config.max_request_bytes)
+    install_openapi(app)
+    # outermost (added last): the caps hold before routing and any read of the body; a large body is
+    # authenticated first (harness/gateway/http_guard.py)
+    app.add_middleware(
+        BodyLimit,
+        limit_for=body_limit_for(config),
+        slots=slots,
+        body_timeout_s=config.http_body_timeout_s,
+        authenticate=authenticator(gateway),
+    )
     return app

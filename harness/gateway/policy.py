@@ -32,8 +32,10 @@ SMTP_APPLICATION_NAMES = {
     "mimecast for mac": "mac",
 }
 
+# RFC 5321 §4.1.2 Mailbox: a Dot-string or a Quoted-string local part (qtextSMTP, quoted-pairSMTP)
 _MAILBOX_RE = re.compile(
-    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"^(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r'|"(?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\[\x20-\x7e])*")'
     r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
 
@@ -90,8 +92,10 @@ def carried_address(address: str, where: str = "") -> str:
     address = address.strip()
     local, at, domain = address.rpartition("@")
     if at and not local.isascii():
-        raise BadAddress(f"{prefix}{address!r} has a non-ASCII local part; this gateway does not carry SMTPUTF8 "
-                         "addresses (use an ASCII address)")
+        raise BadAddress(
+            f"{prefix}{address!r} has a non-ASCII local part; this gateway does not carry SMTPUTF8 "
+            "addresses (use an ASCII address)"
+        )
     if at:
         try:
             address = f"{local}@{ascii_domain(domain)}" if not domain.isascii() else address

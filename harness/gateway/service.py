@@ -3,8 +3,10 @@
 Owns what happens to a message between "it arrived" and "it is committed":
 SMTP submission checks (definition, application, MIME), MPP sends, SM Portal
 replies, per-recipient fan-out through ``policy.outcome`` into outbound
-deliveries, MPP items and portal tokens (one store transaction), and the read
-side of the SM Portal and MPP (expiry, permissions). Errors are raised as
+deliveries, MPP items and portal tokens (one store transaction; the message's
+bytes are stored once, and what each recipient gets is composed from them when
+delivered or read: ``composed``), and the read side of the SM Portal and MPP
+(expiry, permissions). Errors are raised as
 ``GatewayError`` (HTTP status, error code, message) or returned as SMTP reply
 lines.
 """
@@ -14,31 +16,26 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from datetime import timedelta
+import threading
 from email import errors as email_errors
 from email.message import EmailMessage
 
-from . import composer, policy
-from .clock import iso, parse_iso
+from . import banner, composer, notices, policy, whole_message
+from .clock import iso
+from .errors import NEVER, GatewayError  # noqa: F401  (re-exported: callers catch service.GatewayError)
+from .portal_service import PortalService
 
 log = logging.getLogger("smlite.gateway")
 
-NEVER = "Never Expire"
 # what the email package raises on content it cannot take apart or rebuild
 CONTENT_ERRORS = (LookupError, ValueError, IndexError, UnicodeError, email_errors.MessageError)
-
-
-class GatewayError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
 
 
 def _id(message_id: str) -> str:
     return message_id.strip().strip("<>").strip()
 
 
-class Gateway:
+class Gateway(PortalService):
     def __init__(self, cfg, store, clock, catalogue) -> None:
         self.cfg = cfg
         self.store = store
@@ -46,6 +43,8 @@ class Gateway:
         self.catalogue = catalogue
         self.variant = cfg.active_variant
         self.base_url = cfg.base_url(cfg.http_port)
+        self._compose_lock = threading.Lock()
+        self._last_composed: tuple[tuple, bytes] | None = None
 
     # -- classification --------------------------------------------------------
     def is_internal(self, address: str) -> bool:
@@ -67,8 +66,9 @@ class Gateway:
         except RecursionError:
             return self._refuse(mail_from, "554 5.6.0 Malformed message: MIME parts nested too deeply")
         except CONTENT_ERRORS as exc:
-            log.warning("cannot process a message from %s", mail_from, exc_info=True)
-            return self._refuse(mail_from, f"554 5.6.0 Malformed message: cannot be processed ({type(exc).__name__})")
+            # one line with the reason, no traceback: the refusal is the sender's answer, not a gateway fault
+            reason = f"cannot be processed ({type(exc).__name__}: {composer.reply_text(exc, 120)})"
+            return self._refuse(mail_from, f"554 5.6.0 Malformed message: {reason}")
 
     def _submit_smtp(self, mail_from: str, rcpt_tos: list[str], raw: bytes) -> str:
         msg = composer.parse(raw)
@@ -109,66 +109,133 @@ class Gateway:
         """The message's bytes; 413 when larger than max_message_bytes (the SMTP limit holds for HTTP too)."""
         raw = composer.to_bytes(msg)
         if len(raw) > self.cfg.max_message_bytes:
-            raise GatewayError(413, "too_large", f"Message too big ({len(raw)} bytes; at most "
-                                                 f"{self.cfg.max_message_bytes})")
+            raise GatewayError(
+                413, "too_large", f"Message too big ({len(raw)} bytes; at most {self.cfg.max_message_bytes})"
+            )
         return raw
 
     # -- the fan-out -------------------------------------------------------------
-    def accept(self, msg: EmailMessage, raw: bytes, sender: str, recipients: list[str],
-               application: str, definition: str | None) -> str:
+    def accept(
+        self,
+        msg: EmailMessage,
+        raw: bytes,
+        sender: str,
+        recipients: list[str],
+        application: str,
+        definition: str | None,
+    ) -> str:
         """Commit a message and everything each recipient gets; return its id."""
         now = self.clock.now()
         message_id = _id(str(msg.get("Message-ID", "")))
         sender_internal = self.is_internal(sender)
         seen: set[str] = set()
         rows, outbound, mpp_items, summary = [], [], [], []
+        composing: list[str | None] = []  # the link of each composed row (None: a plain relay, no link)
+        named = {policy.address_key(a) for field in ("To", "Cc") for a in composer.addresses(msg, field)}
         for rcpt in recipients:
             if policy.address_key(rcpt) in seen:
                 continue
             seen.add(policy.address_key(rcpt))
+            if self.variant == "fourth-recipient-forgotten" and len(seen) > 3:
+                continue
             internal = self.is_internal(rcpt)
             oc = policy.outcome(application, definition, sender_internal, internal, variant=self.variant)
+            if self.variant == "bcc-internal-plain" and internal and policy.address_key(rcpt) not in named:
+                oc = policy.Outcome(policy.PLAIN, policy.NONE, False)
             token = secrets.token_urlsafe(24) if oc.in_sm_portal else None
             link = self.portal_link(token) if token else None
             built: dict[str, bytes] = {}
 
-            def build(kind: str) -> bytes:
+            def deliverable(kind: str, built: dict[str, bytes] = built, link: str | None = link, rcpt: str = rcpt):
+                """What a row of this kind holds: the notification's own bytes, or how to compose the message."""
+                if kind != policy.NOTIFICATION:
+                    composing.append(link if kind == policy.BANNER else None)
+                    return {"compose": kind, "link": link if kind == policy.BANNER else None}
                 if kind not in built:
-                    if kind == policy.NOTIFICATION:
-                        # without a portal message (variant mpp-not-in-portal) the link is dead
-                        notif_link = link or self.portal_link(secrets.token_urlsafe(24))
-                        built[kind] = composer.notification(
-                            msg, sender=sender, recipient=rcpt, link=notif_link, cfg=self.cfg,
-                            now=now, variant=self.variant)
-                    elif kind == policy.BANNER:
-                        built[kind] = composer.with_banner(raw, self.cfg.banner_text, link)
-                    else:
-                        built[kind] = composer.plain(raw)
-                return built[kind]
+                    # without a portal message (variant mpp-not-in-portal) the link is dead
+                    notif_link = link or self.portal_link(secrets.token_urlsafe(24))
+                    built[kind] = notices.notification(
+                        msg, sender=sender, recipient=rcpt, link=notif_link, cfg=self.cfg, now=now, variant=self.variant
+                    )
+                return {"raw": built[kind]}
 
             if oc.mailbox != policy.NONE:
                 mail_from = self.cfg.sender_address() if oc.mailbox == policy.NOTIFICATION else sender
-                outbound.append({"recipient": rcpt, "mail_from": mail_from, "raw": build(oc.mailbox)})
+                outbound.append({"recipient": rcpt, "mail_from": mail_from, **deliverable(oc.mailbox)})
             if oc.mpp != policy.NONE:
-                mpp_items.append({"owner": rcpt, "kind": oc.mpp, "raw": build(oc.mpp),
-                                  "received_at": iso(now), "portal_token": token})
-            rows.append({"recipient": rcpt, "internal": internal, "token": token, "mailbox": oc.mailbox,
-                         "mpp": oc.mpp, "in_portal": oc.in_sm_portal})
+                mpp_items.append(
+                    {
+                        "owner": rcpt,
+                        "kind": oc.mpp,
+                        "received_at": iso(now),
+                        "portal_token": token,
+                        **deliverable(oc.mpp),
+                    }
+                )
+            rows.append(
+                {
+                    "recipient": rcpt,
+                    "internal": internal,
+                    "token": token,
+                    "mailbox": oc.mailbox,
+                    "mpp": oc.mpp,
+                    "in_portal": oc.in_sm_portal,
+                }
+            )
             summary.append(f"{rcpt}={oc.mailbox}/{oc.mpp}/{'portal' if oc.in_sm_portal else '-'}")
+        if policy.BANNER in {o.get("compose") for o in outbound} | {m.get("compose") for m in mpp_items}:
+            # composed once now, so a message the banner cannot go into is refused, never accepted and lost
+            link = next((x for x in composing if x), None)
+            banner.with_banner(raw, self.cfg.banner_text, link, variant=self.variant)
         self.store.accept(
             {
-                "message_id": message_id, "sender": sender,
+                "message_id": message_id,
+                "sender": sender,
                 "to_json": json.dumps(composer.addresses(msg, "To")),
                 "cc_json": json.dumps(composer.addresses(msg, "Cc")),
-                "subject": composer.header_text(msg.get("Subject", "")), "raw": raw,
-                "definition": definition, "application": application, "sent_at": iso(now),
+                "subject": composer.header_text(msg.get("Subject", "")),
+                "raw": raw,
+                "definition": definition,
+                "application": application,
+                "sent_at": iso(now),
                 "in_reply_to": composer.header_text(msg.get("In-Reply-To")) or None,
             },
-            rows, outbound, mpp_items,
+            rows,
+            outbound,
+            mpp_items,
         )
-        log.info("accepted <%s> from %s app=%s definition=%s: %s", message_id, sender, application,
-                 definition or "-", ", ".join(summary))
+        log.info(
+            "accepted <%s> from %s app=%s definition=%s: %s",
+            message_id,
+            sender,
+            application,
+            definition or "-",
+            ", ".join(summary),
+        )
         return message_id
+
+    # -- composing what the store holds once -------------------------------------------
+    def composed(self, kind: str, message_pk: int, link: str | None) -> bytes:
+        """The message as one recipient gets it (an email with banner with their link, or the plain
+        relay), composed from the one stored copy. The last one is kept: a fan-out composes once."""
+        key = (kind, message_pk, link)
+        with self._compose_lock:
+            if self._last_composed is not None and self._last_composed[0] == key:
+                return self._last_composed[1]
+        raw = self.store.message_raw(message_pk)
+        if kind == policy.BANNER:
+            out = banner.with_banner(raw, self.cfg.banner_text, link, variant=self.variant)
+        else:
+            out = composer.plain(raw)
+        with self._compose_lock:
+            self._last_composed = (key, out)
+        return out
+
+    def item_bytes(self, row) -> bytes:
+        """An outbound row's or MPP item's message: its own bytes, or composed from the stored message."""
+        if row["compose"]:
+            return self.composed(row["compose"], row["message_pk"], row["link"])
+        return bytes(row["raw"])
 
     # -- MPP -----------------------------------------------------------------------
     def create_mpp_session(self, address: str) -> str:
@@ -188,124 +255,76 @@ class Gateway:
             raise GatewayError(401, "unauthorized", "a valid MPP session is required")
         return address
 
-    def mpp_send(self, user: str, to: list[str], cc: list[str], subject: str, text: str,
-                 html: str | None, definition: str, headers: dict[str, str]) -> str:
+    def mpp_send(
+        self,
+        user: str,
+        to: list[str],
+        cc: list[str],
+        subject: str,
+        text: str,
+        html: str | None,
+        definition: str,
+        headers: dict[str, str],
+    ) -> str:
         canonical = policy.normalize_definition(definition, variant=self.variant)
         if canonical is None:
-            raise GatewayError(400, "unknown_definition",
-                               f"Unknown Secure Messaging definition '{definition}': "
-                               "Secure Messaging Lite has exactly All, External")
+            raise GatewayError(
+                400,
+                "unknown_definition",
+                f"Unknown Secure Messaging definition '{definition}': Secure Messaging Lite has exactly All, External",
+            )
         keys: set[str] = set()
-        recipients = [a for a in to + cc if not (policy.address_key(a) in keys or keys.add(policy.address_key(a)))]
+        recipients = []
+        for address in to + cc:
+            if policy.address_key(address) not in keys:
+                keys.add(policy.address_key(address))
+                recipients.append(address)
         if len(recipients) > self.cfg.max_recipients:
             raise GatewayError(400, "too_many_recipients", f"Too many recipients (at most {self.cfg.max_recipients})")
         mid = composer.new_message_id(self.cfg.internal_domains[0])
-        msg = composer.build_original(sender=user, to=to, cc=cc, subject=subject, text=text, html=html,
-                                      message_id=mid, now=self.clock.now(), extra_headers=headers)
+        msg = composer.build_original(
+            sender=user,
+            to=to,
+            cc=cc,
+            subject=subject,
+            text=text,
+            html=html,
+            message_id=mid,
+            now=self.clock.now(),
+            extra_headers=headers,
+        )
         return self.accept(msg, self._check_size(msg), user, recipients, "mpp", canonical)
 
     def mpp_view(self, user: str) -> list[dict]:
         items = []
         for row in self.store.mpp_items(user):
-            msg = composer.parse(row["raw"])
-            items.append({
-                "id": row["message_id"], "kind": row["kind"],
-                "from": composer.header_text(msg.get("From")),
-                "subject": composer.header_text(msg.get("Subject")),
-                "text": composer.body_text(msg), "html": composer.body_html(msg),
-                "headers": composer.headers_dict(msg), "received_at": row["received_at"],
-                "portal_url": self.portal_link(row["portal_token"]) if row["portal_token"] else None,
-            })
+            raw = self.item_bytes(row)
+            msg = composer.parse(raw)
+            whole = {}
+            if row["kind"] == policy.BANNER:
+                url = f"{self.base_url}/mpp/api/items/{row['pk']}/attachments/{{}}"
+                whole = whole_message.describe(raw, url, variant=self.variant)
+            items.append(
+                {
+                    **whole,
+                    "id": row["message_id"],
+                    "kind": row["kind"],
+                    "from": composer.header_text(msg.get("From")),
+                    "subject": composer.header_text(msg.get("Subject")),
+                    "text": composer.body_text(msg),
+                    "html": composer.body_html(msg),
+                    "headers": composer.headers_dict(msg),
+                    "received_at": row["received_at"],
+                    "portal_url": self.portal_link(row["portal_token"]) if row["portal_token"] else None,
+                }
+            )
         return items
 
-    # -- SM Portal -------------------------------------------------------------------
-    def expiry(self, sent_at: str) -> tuple[str | None, str]:
-        if self.variant == "expire-30-days":
-            return iso(parse_iso(sent_at) + timedelta(days=30)), "30 days"
-        return None, NEVER
-
-    def portal_row(self, token: str, *, allow_expired: bool = False):
-        row = self.store.by_token(token)
-        if row is None:
-            raise GatewayError(404, "not_found", "no such message")
-        expires_at, _ = self.expiry(row["sent_at"])
-        if expires_at and not allow_expired and self.clock.now() >= parse_iso(expires_at):
-            raise GatewayError(410, "expired", "this secure message has expired")
-        return row
-
-    def permissions(self) -> dict[str, bool]:
-        return {"print": self.variant == "print-allowed", "reply": True,
-                "reply_all": self.variant != "no-reply-all"}
-
-    def portal_view(self, token: str, *, opened: bool = True) -> dict:
-        row = self.portal_row(token)
-        msg = composer.parse(row["raw"])
-        expires_at, expiry = self.expiry(row["sent_at"])
-        if opened and self.variant == "read-receipt":
-            dnt = composer.addresses(msg, "Disposition-Notification-To")
-            to = dnt[0] if dnt else row["sender"]
-            self.store.enqueue(to, row["recipient"], composer.read_receipt(
-                msg, reader=row["recipient"], to=to, now=self.clock.now(), domain=self.cfg.internal_domains[0]))
-            log.info("read receipt for <%s> queued to %s", row["message_id"], to)
-        return {
-            "id": row["message_id"], "from": row["sender"], "to": json.loads(row["to_json"]),
-            "cc": json.loads(row["cc_json"]), "subject": row["subject"], "text": composer.body_text(msg),
-            "html": composer.body_html(msg), "sent_at": row["sent_at"], "definition": row["definition"],
-            "application": row["application"], "recipient": row["recipient"],
-            "permissions": self.permissions(), "expires_at": expires_at, "expiry": expiry,
-        }
-
-    def portal_inbox(self, token: str) -> dict:
-        row = self.portal_row(token, allow_expired=True)
-        items = [{"token": r["token"], "subject": r["subject"], "from": r["sender"], "sent_at": r["sent_at"]}
-                 for r in self.store.portal_items(row["recipient"])]
-        return {"recipient": row["recipient"], "items": items}
-
-    def portal_reply(self, token: str, text: str, html: str | None, reply_all: bool) -> str:
-        row = self.portal_row(token)
-        if reply_all and not self.permissions()["reply_all"]:
-            raise GatewayError(403, "reply_all_not_allowed", "Reply All is not allowed for this message")
-        replier = row["recipient"]
-        orig = composer.parse(row["raw"])
-        to, cc = [row["sender"]], []
-        if reply_all:
-            # the To/Cc addresses are recipients like any other: parsed, validated, carried in IDNA form,
-            # compared by their one identity (policy.address_key); one that cannot be carried refuses the
-            # reply-all with a clear error (a plain reply still works)
-            taken = {policy.address_key(replier), policy.address_key(row["sender"])}
-            for name, target in (("To", to), ("Cc", cc)):
-                for addr in composer.addresses(orig, name):
-                    try:
-                        addr = policy.carried_address(addr, f"the original's {name} header")
-                    except policy.BadAddress as exc:
-                        raise GatewayError(422, "invalid_recipient", f"Reply All is not possible: {exc}") from None
-                    if policy.address_key(addr) not in taken:
-                        taken.add(policy.address_key(addr))
-                        target.append(addr)
-        if len(to) + len(cc) > self.cfg.max_recipients:
-            raise GatewayError(400, "too_many_recipients", f"Too many recipients (at most {self.cfg.max_recipients})")
-        subject = row["subject"]
-        if not subject.lower().startswith("re:"):
-            subject = f"Re: {subject}"
-        parent = f"<{row['message_id']}>"
-        refs = " ".join(filter(None, [composer.header_text(orig.get("References")), parent]))
-        msg = composer.build_original(
-            sender=replier, to=to, cc=cc, subject=subject, text=text, html=html,
-            message_id=composer.new_message_id(self.cfg.internal_domains[0]), now=self.clock.now(),
-            in_reply_to=parent, references=refs)
-        return self.accept(msg, self._check_size(msg), replier, to + cc, "portal", row["definition"])
-
-    def portal_print(self, token: str) -> dict:
-        self.portal_row(token)
-        if not self.permissions()["print"]:
-            raise GatewayError(403, "print_not_allowed", "Printing is not allowed for Secure Messaging Lite messages")
-        return {"print": True}
-
-    def portal_delete(self, token: str) -> None:
-        if not self.store.delete_token(token):
-            raise GatewayError(404, "not_found", "no such message")
-
-    def admin_portal_messages(self, recipient: str) -> list[dict]:
-        return [{"id": r["message_id"], "subject": r["subject"], "from": r["sender"], "sent_at": r["sent_at"],
-                 "definition": r["definition"], "application": r["application"]}
-                for r in self.store.portal_items(recipient)]
+    def mpp_attachment(self, user: str, item: int, number: int) -> tuple[dict, bytes]:
+        """The ``number``-th attachment (from 1) of the user's own MPP item ``item`` (an email with banner)."""
+        for row in self.store.mpp_items(user):
+            if row["pk"] == item and row["kind"] == policy.BANNER:
+                found = whole_message.attachment_bytes(self.item_bytes(row), number)
+                if found is not None:
+                    return found
+        raise GatewayError(404, "not_found", "no such attachment")

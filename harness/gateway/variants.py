@@ -28,6 +28,16 @@ VARIANTS: dict[str, str] = {
     "notification-with-body": "notifications include the original text body",
     "third-definition": "a third definition 'Internal' is listed",
     "office-internal-notification": "outlook/mac to internal recipients gives a notification instead of a banner",
+    "portal-drops-attachments": "the SM Portal's message lists no attachments (parts, attachments and downloads)",
+    "portal-first-text-part-only": "the SM Portal's message lists only its first text/plain part",
+    "banner-in-enclosed-messages": "the email with banner also has a banner inside every enclosed message",
+    "banner-inside-report-parts": "the banner is also written into a report's machine-readable parts (DSN status)",
+    "no-banner-without-text-part": "a message without a text/plain or text/html part gets no banner at all",
+    "attachment-altered": "one byte of the first attachment is changed in the email with banner",
+    "fourth-recipient-forgotten": "a message to four or more people is accepted, but the fourth and later get nothing",
+    "print-allowed-after-a-year": "printing is allowed once the message is more than a year old",
+    "reply-refused-after-90-days": "reply and reply all are refused (403) once the message is more than 90 days old",
+    "bcc-internal-plain": "an internal recipient named in no header (Bcc) gets the original, with no banner",
 }
 
 # Choices the source allows but docs/contract.md makes otherwise: the suite must accept them

@@ -1,10 +1,7 @@
 """What `smlite load` checks while and after it runs.
 
-* ``SampleChecker``: each sampled message, per recipient, observed with
-  ``harness.conformance.observe.Observer`` (Mail Box, MPP, SM Portal) and compared with
-  ``harness.spec.source.expected_cells``: a required cell (stated or derived)
-  passes or fails, a cell the source leaves blank is only observed, as in
-  the suite.
+* ``SampleChecker`` (harness/load/sample.py, re-exported): the conformance sample,
+  judged exactly as the suite judges.
 * ``DeliveryWatch``: Mailpit's event stream, read for the whole run; every
   delivery whose subject carries the run's tag is timed against its send
   (send → in Mailpit latency). Wake-ups only: the count that decides "lost"
@@ -21,73 +18,10 @@ from __future__ import annotations
 import collections
 import re
 import time
-from dataclasses import dataclass, field
 
-from harness.spec.classify import NOTHING
-from harness.drivers import load_driver
-from harness.errors import HarnessError
-from harness.load.user import LoadContext, Sample
+from harness.load.sample import CheckedCell, Sample, SampleChecker  # noqa: F401  (re-exported)
+from harness.load.user import LoadContext
 from harness.mailbox.mailpit import MailpitClient
-from harness.conformance.judge import judge, observe_recipient
-from harness.conformance.observe import Observer
-from harness.conformance.results import NOT_APPLICABLE
-from harness.spec.source import expected_cells
-
-
-@dataclass
-class CheckedCell:
-    seq: int
-    recipient: str
-    ref: str | None
-    column: str
-    expected: str | None
-    standing: str
-    observed: str
-    status: str  # passed | failed | observed
-    detail: str = ""
-
-
-@dataclass
-class SampleChecker:
-    context: LoadContext
-    cells: list[CheckedCell] = field(default_factory=list)
-    checked: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def check(self, sample: Sample) -> None:
-        profile = self.context.profile
-        driver = load_driver(profile)
-        observer = Observer(driver, MailpitClient(profile.mailpit["api"]), profile.classification,
-                            profile.delivery_timeout_s)
-        try:
-            for address, internal in sample.recipients:
-                self._recipient(observer, sample, address, internal)
-            self.checked += 1
-        except HarnessError as error:
-            self.errors.append(f"[{self.context.tag}-{sample.seq}] {error}")
-        finally:
-            driver.close()
-
-    def _recipient(self, observer: Observer, sample: Sample, address: str, internal: bool) -> None:
-        ref, cells = expected_cells(sample.application, sample.definition, True, internal)
-        observed = observe_recipient(observer, address, internal, cells, marker=sample.marker, subject=sample.subject)
-        for judged in judge(cells, observed):
-            if judged.status == NOT_APPLICABLE:
-                continue
-            self.cells.append(CheckedCell(sample.seq, address, ref, judged.column, judged.expected, judged.standing,
-                                          judged.observed or "", judged.status,
-                                          "" if judged.status == "passed" else judged.detail))
-
-    def summary(self) -> dict:
-        counts = collections.Counter(c.status for c in self.cells)
-        recipients = {(c.seq, c.recipient) for c in self.cells}
-        nothing = sum(1 for c in self.cells if c.column == "Mail Box" and c.observed == NOTHING)
-        return {"messages": self.checked, "recipients": len(recipients), "cells": len(self.cells),
-                "passed": counts["passed"], "failed": counts["failed"], "observed": counts["observed"],
-                "mailbox_nothing": nothing, "errors": self.errors,
-                "failures": [c.__dict__ for c in self.cells if c.status == "failed"][:20],
-                "refs": sorted({c.ref for c in self.cells if c.ref}),
-                "conforming": counts["failed"] == 0 and not self.errors and self.checked > 0}
 
 
 class DeliveryWatch:

@@ -26,7 +26,7 @@ from locust.runners import MasterRunner
 from harness.load import command as load
 from harness.load.check import SampleChecker, count_deliveries
 from harness.load.user import LoadContext, SecureMessagingUser
-from harness.target.profile import load as load_profile
+from harness.profile.schema import load as load_profile
 
 __all__ = ["SecureMessagingUser"]  # the User class Locust finds in this file
 
@@ -41,11 +41,15 @@ def _context(environment, **_kwargs) -> None:
     profile = load_profile(path)
     load.require_loopback(profile)
     env = os.environ.get
-    SecureMessagingUser.context = LoadContext(
-        profile, int(env("SMLITE_LOAD_SEED", "1")), int(env("SMLITE_LOAD_SAMPLE_EVERY", "10")),
-        int(env("SMLITE_LOAD_MAX_SAMPLES", "60")), int(env("SMLITE_LOAD_MAX_MESSAGES", "10000")),
+    SecureMessagingUser.shared = LoadContext(
+        profile,
+        int(env("SMLITE_LOAD_SEED", "1")),
+        int(env("SMLITE_LOAD_SAMPLE_EVERY", "10")),
+        int(env("SMLITE_LOAD_MAX_SAMPLES", "60")),
+        int(env("SMLITE_LOAD_MAX_MESSAGES", "10000")),
         pacing_s=1 / float(env("SMLITE_LOAD_RATE_PER_USER", "1")),
-        apps=tuple(a.strip() for a in env("SMLITE_LOAD_APPS", "outlook,mac,mpp").split(",") if a.strip()))
+        apps=tuple(a.strip() for a in env("SMLITE_LOAD_APPS", "outlook,mac,mpp").split(",") if a.strip()),
+    )
 
 
 @events.quitting.add_listener
@@ -53,7 +57,7 @@ def _check(environment, **_kwargs) -> None:
     # On quitting, not on test_stop: a worker sends its final statistics to the master when told
     # to quit, and this check (the sample, the deliveries in Mailpit) takes seconds. Run earlier,
     # it would hold those statistics back until the master had already written its totals.
-    context = SecureMessagingUser.context
+    context = SecureMessagingUser.shared
     if context is None or isinstance(environment.runner, MasterRunner):
         return
     checker = SampleChecker(context)
@@ -63,8 +67,10 @@ def _check(environment, **_kwargs) -> None:
     expected = context.expected_deliveries()
     found = count_deliveries(context, expected, float(os.environ.get("SMLITE_LOAD_DRAIN_TIMEOUT", "60")))
     sample = checker.summary()
-    print(f"smlite load [{context.tag}, pid {os.getpid()}]: {len(context.recipients)} accepted, "
-          f"{context.refused} refused, {context.errors} errors; deliveries expected {expected}, in Mailpit "
-          f"{found}, lost {max(0, expected - found)}; sample {sample['messages']} messages, {sample['passed']} "
-          f"cells passed, {sample['failed']} failed → {'conforming' if sample['conforming'] else 'NOT CONFORMING'}",
-          flush=True)
+    print(
+        f"smlite load [{context.tag}, pid {os.getpid()}]: {len(context.recipients)} accepted, "
+        f"{context.refused} refused, {context.errors} errors; deliveries expected {expected}, in Mailpit "
+        f"{found}, lost {max(0, expected - found)}; sample {sample['messages']} messages, {sample['passed']} "
+        f"cells passed, {sample['failed']} failed → {'conforming' if sample['conforming'] else 'NOT CONFORMING'}",
+        flush=True,
+    )

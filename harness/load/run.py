@@ -16,9 +16,6 @@ Imports Locust first (it patches the process with gevent), then:
 
 from __future__ import annotations
 
-from locust import events  # noqa: I001 - first: gevent patches the process
-from locust.env import Environment
-
 import argparse
 import json
 import signal
@@ -27,13 +24,16 @@ import time
 
 import gevent
 import gevent.event
+from locust import events
+from locust.env import Environment
 
-from harness.load import command as load
+from harness import policy
 from harness.errors import HarnessError, UsageError
+from harness.load import command as load
 from harness.load.check import DeliveryWatch, SampleChecker, count_deliveries, missing
 from harness.load.user import LoadContext, SecureMessagingUser
 from harness.mailbox.mailpit import MailpitClient
-from harness.target.profile import load as load_profile
+from harness.profile.schema import load as load_profile
 
 CHECKERS = 4
 
@@ -48,19 +48,29 @@ def run(args: argparse.Namespace) -> dict:
     profile = load_profile(args.profile)
     load.require_loopback(profile)
     cap = int(args.rate * args.duration) + args.users
-    context = LoadContext(profile, args.seed, args.sample_every, args.max_samples, max_messages=cap,
-                          pacing_s=args.users / args.rate,
-                          apps=tuple(a.strip() for a in args.apps.split(",") if a.strip()))
-    SecureMessagingUser.context = context
+    context = LoadContext(
+        profile,
+        args.seed,
+        args.sample_every,
+        args.max_samples,
+        max_messages=cap,
+        pacing_s=args.users / args.rate,
+        apps=tuple(a.strip() for a in args.apps.split(",") if a.strip()),
+    )
+    SecureMessagingUser.shared = context
     environment = Environment(user_classes=[SecureMessagingUser], events=events, stop_timeout=30)
     runner = environment.create_local_runner()
     baseline = MailpitClient(profile.mailpit["api"]).count()  # also proves Mailpit answers before we start
     watch, checker = DeliveryWatch(context), SampleChecker(context)
     watcher = gevent.spawn(watch.run)
     checkers = [gevent.spawn(_check_samples, context, checker) for _ in range(CHECKERS)]
-    print(f"smlite load: {args.users} users, {args.rate:g} msg/s, {args.duration:g} s, seed {args.seed}, "
-          f"run tag {context.tag}, at most {cap} messages, 1 in {args.sample_every} checked "
-          f"(at most {args.max_samples})", file=sys.stderr, flush=True)
+    print(
+        f"smlite load: {args.users} users, {args.rate:g} msg/s, {args.duration:g} s, seed {args.seed}, "
+        f"run tag {context.tag}, at most {cap} messages, 1 in {args.sample_every} checked "
+        f"(at most {args.max_samples})",
+        file=sys.stderr,
+        flush=True,
+    )
     stop = gevent.event.Event()
     gevent.signal_handler(signal.SIGINT, stop.set)
     started = time.perf_counter()
@@ -91,32 +101,60 @@ def _check_samples(context: LoadContext, checker: SampleChecker) -> None:
 
 def report(args, context, environment, checker, watch, elapsed, expected, found, baseline) -> dict:
     total = environment.stats.total
-    accept = {"p50": total.get_response_time_percentile(0.5), "p95": total.get_response_time_percentile(0.95),
-              "p99": total.get_response_time_percentile(0.99), "max": round(total.max_response_time or 0, 1)}
-    per_name = {f"{e.method} {e.name}": {"requests": e.num_requests, "failures": e.num_failures,
-                                         "p50": e.get_response_time_percentile(0.5),
-                                         "p95": e.get_response_time_percentile(0.95)}
-                for e in environment.stats.entries.values()}
+    accept = {
+        "p50": total.get_response_time_percentile(0.5),
+        "p95": total.get_response_time_percentile(0.95),
+        "p99": total.get_response_time_percentile(0.99),
+        "max": round(total.max_response_time or 0, 1),
+    }
+    per_name = {
+        f"{e.method} {e.name}": {
+            "requests": e.num_requests,
+            "failures": e.num_failures,
+            "p50": e.get_response_time_percentile(0.5),
+            "p95": e.get_response_time_percentile(0.95),
+        }
+        for e in environment.stats.entries.values()
+    }
     accepted = len(context.recipients)
     lost = max(0, expected - found)
     sample = checker.summary()
     result = {
-        "users": args.users, "rate": args.rate, "duration_s": round(elapsed, 2), "seed": args.seed,
-        "run_tag": context.tag, "attempted": context.attempted, "accepted": accepted,
-        "refused": context.refused, "errors": context.errors,
+        "users": args.users,
+        "rate": args.rate,
+        "duration_s": round(elapsed, 2),
+        "seed": args.seed,
+        "run_tag": context.tag,
+        "attempted": context.attempted,
+        "accepted": accepted,
+        "refused": context.refused,
+        "errors": context.errors,
         "unanswered": context.attempted - accepted - context.refused - context.errors,
         "throughput": {"accepted_per_s": round(accepted / elapsed, 2), "deliveries_per_s": round(found / elapsed, 2)},
-        "by_application": context.by_app, "by_definition": context.by_definition,
-        "accept_latency_ms": accept, "per_request": per_name,
+        "by_application": context.by_app,
+        "by_definition": context.by_definition,
+        "accept_latency_ms": accept,
+        "per_request": per_name,
         "delivery_latency_ms": percentiles(watch.latencies_ms) | {"stream": watch.broken or "ok"},
-        "deliveries": {"expected": expected, "found": found, "lost": lost, "duplicates": max(0, found - expected),
-                       "mailpit_total_before": baseline},
+        "deliveries": {
+            "expected": expected,
+            "found": found,
+            "lost": lost,
+            "duplicates": max(0, found - expected),
+            "mailpit_total_before": baseline,
+        },
         "missing": missing(context) if lost else [],
         "sample": sample,
         "failures": [f"{e.method} {e.name}: {e.error} ×{e.occurrences}" for e in environment.stats.errors.values()],
     }
-    result["ok"] = bool(sample["conforming"] and lost == 0 and context.errors == 0 and context.refused == 0
-                        and result["unanswered"] == 0 and accepted > 0)
+    result["ok"] = bool(
+        sample["conforming"]
+        and lost == 0
+        and context.errors == 0
+        and context.refused == 0
+        and result["unanswered"] == 0
+        and accepted > 0
+    )
     return result
 
 
@@ -139,11 +177,19 @@ def render(r: dict) -> str:
         f"deliveries    expected {d['expected']} (accepted × recipients), in Mailpit {d['found']}, "
         f"lost {d['lost']}, duplicates {d['duplicates']}",
         f"sample        {s['messages']} messages, {s['recipients']} recipients, {s['cells']} cells: "
-        f"{s['passed']} passed, {s['failed']} failed, {s['observed']} observed (not specified); "
+        f"{s['passed']} passed, {s['failed']} failed, {s['observed']} observed (not specified), "
+        f"{s['contract_differences']} contract difference(s); "
         f"rows {', '.join(s['refs']) or '-'} → {'conforming' if s['conforming'] else 'NOT CONFORMING'}",
     ]
-    lines += [f"  failed: {f['recipient']} {f['column']}: expected {f['expected']!r}, observed "
-              f"{f['observed']!r} — {f['detail']}" for f in s["failures"][:5]]
+    lines += [
+        f"  failed: {f['recipient']} {f['column']}: expected {f['expected']!r}, observed "
+        f"{f['observed']!r} — {f['detail']}"
+        for f in s["failures"][:5]
+    ]
+    lines += [
+        f"  contract: {f['recipient']} {f['column']}: {f['observed']!r} ({policy.CONTRACT_NOTE})"
+        for f in s["differences"][:5]
+    ]
     lines += [f"  sample error: {e}" for e in s["errors"][:5]]
     lines += [f"  missing: {m}" for m in r["missing"][:10]]
     lines += [f"  request failure: {f}" for f in r["failures"][:5]]
@@ -167,9 +213,16 @@ def main(argv: list[str] | None = None) -> int:
     except HarnessError as exc:
         print(f"smlite load: harness error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a bug: one line and 2, never a traceback and 1 (a failed load)
+        print(f"smlite load: internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}", file=sys.stderr)
+        return 2
     print(render(result), flush=True)
     if args.json:
-        args.json.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+        try:
+            args.json.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+        except OSError as exc:
+            print(f"smlite load: harness error: cannot write {args.json}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
     return 0 if result["ok"] else 1
 
 

@@ -23,6 +23,7 @@ harness/load/locustfile.py offers the same users to Locust's own CLI
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import random
 import re
@@ -35,10 +36,11 @@ from gevent.queue import Queue
 from locust import User, task
 from locust.exception import StopUser
 
-from harness.drivers import load_driver
+from harness.connection.connect import connect
 from harness.drivers.base import Outgoing
 from harness.errors import HarnessError
-from harness.target.profile import TargetProfile
+from harness.load.sample import Sample
+from harness.profile.schema import TargetProfile
 
 APPS = {"outlook": "SMTP", "mac": "SMTP", "mpp": "HTTP"}
 DEFINITIONS = ("All", "External")
@@ -70,18 +72,6 @@ class Population:
             person = Person(f"{first} {last}", f"{local}@{domains[i % len(domains)]}", internal)
             (self.internal if internal else self.external).append(person)
         self.faker = faker
-
-
-@dataclass
-class Sample:
-    seq: int
-    application: str
-    definition: str
-    sender: str
-    recipients: list[tuple[str, bool]]  # (address, internal)
-    subject: str
-    marker: str
-    sent_at: float
 
 
 @dataclass
@@ -120,27 +110,35 @@ class LoadContext:
 class SecureMessagingUser(User):
     """One person at a desk: sends a secure message, waits, sends again."""
 
-    context: LoadContext | None = None  # set by harness/load/run.py or harness/load/locustfile.py
+    #: set by harness/load/run.py or harness/load/locustfile.py (not ``context``: that is Locust's own method)
+    shared: LoadContext | None = None
+
+    @property
+    def load(self) -> LoadContext:
+        if self.shared is None:
+            raise HarnessError(
+                "SecureMessagingUser has no context",
+                "run it through smlite load or set SMLITE_LOAD_PROFILE for locust -f harness/load/locustfile.py",
+            )
+        return self.shared
 
     def on_start(self) -> None:
-        if self.context is None:
-            raise HarnessError("SecureMessagingUser has no context", "run it through smlite load "
-                               "or set SMLITE_LOAD_PROFILE for locust -f harness/load/locustfile.py")
-        self.driver = load_driver(self.context.profile)
-        self.rng = random.Random(f"{self.context.seed}-{id(self)}")
+        self._connection = contextlib.ExitStack()
+        self.driver = self._connection.enter_context(connect(self.load.profile, mailbox=False)).driver
+        self.rng = random.Random(f"{self.load.seed}-{id(self)}")
         # users all start at once: a random offset within one pacing interval spreads their sends
         # evenly over time (Locust's constant_throughput would keep them in bursts of N)
-        time.sleep(self.rng.uniform(0, self.context.pacing_s))  # load pacing, not a wait for mail (no poll)
+        time.sleep(self.rng.uniform(0, self.load.pacing_s))  # load pacing, not a wait for mail (no poll)
         self._due = time.monotonic()
 
     def wait_time(self) -> float:
         """One send every ``pacing_s`` seconds on this user's own schedule (catching up at most one)."""
         now = time.monotonic()
-        self._due = max(self._due + self.context.pacing_s, now - self.context.pacing_s)
+        self._due = max(self._due + self.load.pacing_s, now - self.load.pacing_s)
         return max(0.0, self._due - now)
 
     def on_stop(self) -> None:
-        self.driver.close()
+        self._connection.close()
 
     @task(2)
     def from_outlook(self) -> None:
@@ -155,17 +153,17 @@ class SecureMessagingUser(User):
         self.send("mpp")
 
     def _people(self, seq: int, sampled: bool) -> tuple[str, list[tuple[str, bool]]]:
-        people = self.context.population
+        people = self.load.population
         sender = self.rng.choice(people.internal)
         if sampled:
             group = self.rng.choice((people.internal, people.external))
             chosen = self.rng.sample([p for p in group if p is not sender], self.rng.randint(1, 2))
-            return sender.address, [(p.fresh(f"s{seq}{self.context.tag}"), p.internal) for p in chosen]
+            return sender.address, [(p.fresh(f"s{seq}{self.load.tag}"), p.internal) for p in chosen]
         others = [p for p in people.internal + people.external if p is not sender]
         return sender.address, [(p.address, p.internal) for p in self.rng.sample(others, self.rng.randint(1, 3))]
 
     def send(self, application: str) -> None:
-        ctx = self.context
+        ctx = self.load
         seq = None if ctx.closing else ctx.next_seq()
         if seq is None:
             raise StopUser()  # time is up or the message cap is reached: this user is done
@@ -185,8 +183,9 @@ class SecureMessagingUser(User):
         ctx.sent_at[seq] = started  # before the send: a delivery can be announced before the answer
         exception: Exception | None = None
         try:
-            answer = self.driver.send(application, definition,
-                                      Outgoing(sender, [a for a, _ in recipients], subject, text))
+            answer = self.driver.send(
+                application, definition, Outgoing(sender, [a for a, _ in recipients], subject, text)
+            )
             if not answer.ok:
                 exception = HarnessError("refused", f"{answer.status} {answer.text[:200]}")
                 ctx.refused += 1
@@ -196,9 +195,14 @@ class SecureMessagingUser(User):
         finally:
             ctx.in_flight -= 1
         elapsed_ms = (time.perf_counter() - started) * 1000
-        self.environment.events.request.fire(request_type=APPS[application], name=f"{application} {definition}",
-                                             response_time=elapsed_ms, response_length=len(text),
-                                             exception=exception, context={})
+        self.environment.events.request.fire(
+            request_type=APPS[application],
+            name=f"{application} {definition}",
+            response_time=elapsed_ms,
+            response_length=len(text),
+            exception=exception,
+            context={},
+        )
         if exception is not None:
             return
         ctx.recipients[seq] = len({a.lower() for a, _ in recipients})

@@ -13,7 +13,8 @@ import smtplib
 from email.message import EmailMessage
 
 from harness.errors import HarnessError
-from harness.mailbox.mailpit import MailpitClient, WaitTimeout
+from harness.mailbox.mailpit import MailpitClient
+from harness.mailbox.types import WaitTimeout
 
 CONTROL_DOMAIN = "control.smlite.invalid"
 
@@ -33,13 +34,18 @@ def control_roundtrip(client: MailpitClient, smtp: str, deadline_s: float = 5.0)
         with smtplib.SMTP(host, int(port), timeout=deadline_s) as connection:
             connection.send_message(message)
     except (OSError, ValueError, smtplib.SMTPException) as exc:
-        raise HarnessError("The mail sandbox is not working",
-                           f"a control message sent straight into Mailpit's SMTP at {smtp} is refused",
-                           f"{type(exc).__name__}: {exc}") from None
+        raise HarnessError(
+            "The mail sandbox is not working",
+            f"a control message sent straight into Mailpit's SMTP at {smtp} is refused",
+            f"{type(exc).__name__}: {exc}",
+        ) from None
     try:
         client.wait_for_messages(address, 1, deadline_s)
     except WaitTimeout:
-        raise HarnessError("The mail sandbox is not working",
-                           f"a control message Mailpit accepted at {smtp} never showed in its API "
-                           f"{client.api_url} within {deadline_s:.0f}s", "nothing") from None
+        raise HarnessError(
+            "The mail sandbox is not working",
+            f"a control message Mailpit accepted at {smtp} never showed in its API "
+            f"{client.api_url} within {deadline_s:.0f}s",
+            "nothing",
+        ) from None
     return time.monotonic() - started

@@ -37,158 +37,34 @@ Mailpit facts this module relies on (checked against v1.33.1's source):
 from __future__ import annotations
 
 import dataclasses
-import email.utils
-import json
 import re
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import requests
-import websocket
 
-from harness.errors import HarnessError, SmliteError
+from harness.errors import HarnessError
+from harness.mailbox.mailpit_events import EventStream
+from harness.mailbox.mailpit_hub import EventHub
+from harness.mailbox.mailpit_json import received_at, searchable, summary
+from harness.mailbox.parsing import parse_message, raw_headers
+from harness.mailbox.types import (
+    MailboxWait,
+    MatchBy,
+    Message,
+    MessageSummary,
+    WaitTimeout,
+    describe_predicate,
+    mailbox_key,
+)
 
-MatchBy = Literal["envelope", "headers"]
 _MAILPIT_RECEIVED_FOR = re.compile(r"\(Mailpit\) with \S+\s+for <(.*?)>;", re.S)
 _PAGE = 500
 RAW_CACHE = 256  # raw messages kept (each is read once for its headers and once more when observed)
-
-
-class Address(str):
-    """An email address: the string is the bare address; ``.name`` the display name.
-
-    A str so that ``"bob@x.example" in message.to`` and ``", ".join(message.to)``
-    work as expected.
-    """
-
-    name: str
-
-    def __new__(cls, address: str, name: str = "") -> "Address":
-        obj = super().__new__(cls, address)
-        obj.name = name
-        return obj
-
-    @property
-    def address(self) -> str:
-        return str.__str__(self)
-
-    def formatted(self) -> str:
-        return f"{self.name} <{self.address}>" if self.name else self.address
-
-    def __repr__(self) -> str:
-        return f"Address({self.address!r}, name={self.name!r})"
-
-
-@dataclass(frozen=True)
-class MessageSummary:
-    id: str
-    message_id: str
-    from_: Address | None
-    to: tuple[Address, ...]
-    cc: tuple[Address, ...]
-    bcc: tuple[Address, ...]
-    subject: str
-    created: datetime | None
-    size: int
-    attachment_count: int
-
-    @property
-    def sender(self) -> str:
-        return self.from_ or ""
-
-    @property
-    def recipients(self) -> list[str]:
-        """Every To/Cc/Bcc address, lowercased."""
-        return [a.lower() for a in (*self.to, *self.cc, *self.bcc)]
-
-
-@dataclass(frozen=True)
-class Attachment:
-    part_id: str
-    filename: str
-    content_type: str
-    size: int
-    content_id: str = ""
-
-
-@dataclass(frozen=True)
-class Message:
-    id: str
-    message_id: str
-    from_: Address | None
-    to: tuple[Address, ...]
-    cc: tuple[Address, ...]
-    bcc: tuple[Address, ...]
-    reply_to: tuple[Address, ...]
-    subject: str
-    date: datetime | None
-    text: str
-    html: str
-    headers: dict[str, list[str]]
-    attachments: tuple[Attachment, ...]
-    inline: tuple[Attachment, ...]
-    size: int
-    raw: bytes = field(repr=False)
-
-    @property
-    def sender(self) -> str:
-        """The From address ("" if none); an Address, so ``.name`` is there too."""
-        return self.from_ or ""
-
-    def header(self, name: str) -> list[str]:
-        """All values of header `name` (case-insensitive), [] if absent."""
-        wanted = name.lower()
-        return [v for key, values in self.headers.items() if key.lower() == wanted for v in values]
-
-
-@dataclass(frozen=True)
-class MailboxWait:
-    """What a timed-out ``wait_for_messages`` expected and saw."""
-
-    address: str
-    expected: int
-    deadline_s: float
-    by: str
-    seen: tuple[MessageSummary, ...]
-    matching: int | None = None  # how many of `seen` satisfied the predicate, if any
-    predicate: str | None = None
-    # by="envelope" only: messages naming the address in To/Cc/Bcc that Mailpit
-    # received for another envelope recipient
-    delivered_elsewhere: tuple[MessageSummary, ...] = ()
-
-
-class WaitTimeout(SmliteError, AssertionError):
-    """The expected mail did not reach Mailpit in time; ``.wait`` has the details.
-
-    Neither a harness error nor a verdict: the caller decides (a step turns it
-    into a ConformanceFailure). An AssertionError so pytest shows it as one.
-    """
-
-    def __init__(self, wait: MailboxWait):
-        self.wait = wait
-        matching = "" if wait.predicate is None else f" matching {wait.predicate}"
-        saw = f"saw {len(wait.seen)}"
-        if wait.predicate is not None:
-            saw += f" ({wait.matching} matching)"
-        note = ""
-        if wait.delivered_elsewhere:
-            note = (f"{len(wait.delivered_elsewhere)} more name {wait.address} in To/Cc/Bcc but "
-                    f"were received for another envelope recipient: "
-                    f"{_listing(wait.delivered_elsewhere)}")
-        super().__init__(
-            f"expected {wait.expected} message(s) to {wait.address}{matching} "
-            f"within {wait.deadline_s:g}s, {saw}",
-            _listing(wait.seen),
-            observed=note,
-        )
-
-
-def _listing(summaries: Sequence[MessageSummary]) -> str:
-    return "; ".join(f"{m.id} {m.subject!r}" for m in summaries) or "(none)"
+LOOK_AGAIN_S = 1.0  # a wait looks again at least this often, in case an event was missed
 
 
 class MailpitClient:
@@ -197,127 +73,183 @@ class MailpitClient:
     def __init__(self, api_url: str, *, timeout_s: float = 5.0):
         self.api_url = api_url.rstrip("/")
         self.timeout_s = timeout_s
-        self._http = requests.Session()
+        # one HTTP session per thread (scenarios wait at once; requests does not promise a shared Session
+        # is thread-safe), all closed with the client
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._lock = threading.RLock()  # the caches below, shared by every thread
         self._messages: dict[str, Message] = {}  # Mailpit messages never change
         self._envelope: dict[str, str | None] = {}
         self._headers: dict[str, dict[str, list[str]]] = {}
         self._raws: OrderedDict[str, bytes] = OrderedDict()  # the latest RAW_CACHE raw messages
+        self._hub: EventHub | None = None
 
     # -- reading -----------------------------------------------------------
+    def close(self) -> None:
+        """Release the HTTP connections and the event stream."""
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
+            hub, self._hub = self._hub, None
+        for session in sessions:
+            session.close()
+        if hub is not None:
+            hub.close()
+
+    @property
+    def _http(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
+    def _events(self) -> EventHub:
+        with self._lock:
+            if self._hub is None:
+                self._hub = EventHub(self.api_url)
+            hub = self._hub
+        hub.start()
+        return hub
+
     def messages_to(self, address: str, *, by: MatchBy = "envelope") -> list[MessageSummary]:
         """Messages delivered to `address`, oldest first (see module docstring for `by`)."""
         if by not in ("envelope", "headers"):
             raise ValueError(f"by must be 'envelope' or 'headers', not {by!r}")
-        wanted = address.strip().lower()
-        term = wanted if _searchable(wanted) else wanted.rpartition("@")[2]
-        candidates = self._search(f'addressed:"{term}"' if _searchable(term) else None)
-        found = [s for s in candidates if wanted in s.recipients]
+        wanted = mailbox_key(address)
+        term = wanted if searchable(wanted) else wanted.rpartition("@")[2]
+        candidates = self._search(f'addressed:"{term}"' if searchable(term) else None)
+        found = [s for s in candidates if wanted in {mailbox_key(r) for r in s.recipients}]
         if by == "envelope":
-            found = [s for s in found if self._envelope_recipient(s.id) == wanted]
+            found = [s for s in found if mailbox_key(self._envelope_recipient(s.id) or "") == wanted]
         return found
 
     def message(self, message_id: str) -> Message:
         """The full message with Mailpit database id `message_id`, parsed from its raw bytes (one request,
         shared with envelope matching; harness/mailbox/parsing.py gives the fields Mailpit's JSON would)."""
-        if message_id not in self._messages:
-            from harness.mailbox.parsing import parse_message  # it imports this module's dataclasses
-
-            message = parse_message(message_id, self._raw(message_id), self._envelope_recipient(message_id) or "")
-            if message.date is None:  # as Mailpit's own JSON: the time it received a message without a Date
-                message = dataclasses.replace(message, date=_received_at(message.headers))
-            self._messages[message_id] = message
-        return self._messages[message_id]
+        with self._lock:
+            known = self._messages.get(message_id)
+        if known is not None:
+            return known
+        message = parse_message(message_id, self._raw(message_id), self._envelope_recipient(message_id) or "")
+        if message.date is None:  # as Mailpit's own JSON: the time it received a message without a Date
+            message = dataclasses.replace(message, date=received_at(message.headers))
+        with self._lock:
+            return self._messages.setdefault(message_id, message)
 
     def count(self) -> int:
         return int(self._get("/api/v1/messages", params={"limit": 1}).json()["total"])
 
     def delete_all(self) -> None:
         self._request("DELETE", "/api/v1/messages")
-        self._messages.clear()
-        self._envelope.clear()
-        self._headers.clear()
-        self._raws.clear()
+        with self._lock:
+            self._messages.clear()
+            self._envelope.clear()
+            self._headers.clear()
+            self._raws.clear()
 
-    def set_chaos(self, *, sender: tuple[int, int] = (451, 0), recipient: tuple[int, int] = (451, 0),
-                  authentication: tuple[int, int] = (535, 0)) -> dict[str, Any]:
+    def set_chaos(
+        self,
+        *,
+        sender: tuple[int, int] = (451, 0),
+        recipient: tuple[int, int] = (451, 0),
+        authentication: tuple[int, int] = (535, 0),
+    ) -> dict[str, Any]:
         """Set Mailpit's SMTP chaos triggers as (error code, probability %).
 
         Needs Mailpit started with chaos enabled (MailpitProcess(chaos=True)).
         """
-        body = {name: {"ErrorCode": code, "Probability": chance} for name, (code, chance) in
-                (("Sender", sender), ("Recipient", recipient), ("Authentication", authentication))}
+        body = {
+            name: {"ErrorCode": code, "Probability": chance}
+            for name, (code, chance) in (
+                ("Sender", sender),
+                ("Recipient", recipient),
+                ("Authentication", authentication),
+            )
+        }
         return self._request("PUT", "/api/v1/chaos", json=body).json()
 
     # -- waiting -----------------------------------------------------------
-    def wait_for_messages(self, address: str, count: int = 1, deadline_s: float = 10,
-                          predicate: Callable[[Message], bool] | None = None, *,
-                          by: MatchBy = "envelope") -> list[Message]:
-        """Wait until at least `count` messages to `address` (satisfying
-        `predicate`, if given) are in Mailpit; return all such, oldest first.
+    def wait_for_messages(
+        self,
+        address: str,
+        count: int = 1,
+        deadline_s: float = 10,
+        predicate: Callable[[Message], bool] | None = None,
+        *,
+        by: MatchBy = "envelope",
+    ) -> list[Message]:
+        """Wait until at least `count` messages to `address` (satisfying `predicate`, if given) are in
+        Mailpit; return all such, oldest first. Raises WaitTimeout after `deadline_s`."""
+        last: dict[str, Any] = {"seen": [], "matched": []}
 
-        Raises WaitTimeout after `deadline_s`.
+        def enough(seen: list[MessageSummary]) -> list[Message] | None:
+            matched = [m for m in (self.message(s.id) for s in seen) if predicate is None or predicate(m)]
+            last.update(seen=seen, matched=matched)
+            return matched if len(matched) >= count else None
+
+        found = self.watch(address, enough, deadline_s, by=by, tick_s=0.25)
+        if found is not None:
+            return list(found)
+        seen = last["seen"]
+        raise WaitTimeout(
+            MailboxWait(
+                address=address,
+                expected=count,
+                deadline_s=deadline_s,
+                by=by,
+                seen=tuple(seen),
+                matching=None if predicate is None else len(last["matched"]),
+                predicate=None if predicate is None else describe_predicate(predicate),
+                delivered_elsewhere=self._delivered_elsewhere(address, seen, by),
+            )
+        )
+
+    def watch(
+        self,
+        address: str,
+        step: Callable[[list[MessageSummary]], Any],
+        deadline_s: float,
+        *,
+        by: MatchBy = "envelope",
+        tick_s: float = 0.25,
+    ) -> Any:
+        """Call ``step(messages to address, oldest first)`` at least every `tick_s` and at once when a new
+        message names the address (harness/mailbox/mailpit_hub.py), until it returns something other than
+        None; return that, or None once `deadline_s` has passed.
+
+        The list is looked up again only when a new message named the address, and at least every
+        ``LOOK_AGAIN_S`` in case an event was missed (every tick when there is no event stream): between
+        two looks ``step`` sees the same list and may act on the time passed (send a barrier, decide that
+        nothing came). Unlike ``wait_for_messages`` this wait ends when the *answer* is known.
         """
         give_up_at = time.monotonic() + deadline_s
-        events = EventStream.open(self.api_url)  # before the first look: no missed event
-        poll_interval = 0.01
-        try:
-            while True:
-                seen = self.messages_to(address, by=by)
-                full = [self.message(s.id) for s in seen]
-                matched = [m for m in full if predicate is None or predicate(m)]
-                if len(matched) >= count:
-                    return matched
-                remaining = give_up_at - time.monotonic()
-                if remaining <= 0:
-                    raise WaitTimeout(MailboxWait(
-                        address=address, expected=count, deadline_s=deadline_s, by=by,
-                        seen=tuple(seen),
-                        matching=None if predicate is None else len(matched),
-                        predicate=None if predicate is None else _describe(predicate),
-                        delivered_elsewhere=self._delivered_elsewhere(address, seen, by)))
-                if events is not None and events.wait(min(remaining, 0.5)):
-                    continue
-                events = None if events is not None and events.broken else events
-                if events is None:
-                    time.sleep(min(poll_interval, remaining))
-                    poll_interval = min(poll_interval * 1.6, 0.25)
-        finally:
-            if events is not None:
-                events.close()
-
-    def watch(self, address: str, step: Callable[[list[MessageSummary]], Any], deadline_s: float, *,
-              by: MatchBy = "envelope", tick_s: float = 0.25) -> Any:
-        """Call ``step(messages to address, oldest first)`` whenever Mailpit announces a message
-        (event stream) and at least every `tick_s`, until it returns something other than None;
-        return that, or None once `deadline_s` has passed.
-
-        The caller's ``step`` decides what it is waiting for (any new message, a barrier, …) and
-        may act on the time passed (send a barrier, print progress): unlike ``wait_for_messages``
-        this wait ends when the *answer* is known, not when an expected count is reached.
-        """
-        give_up_at = time.monotonic() + deadline_s
-        events = EventStream.open(self.api_url)  # before the first look: no missed event
-        try:
-            while True:
-                found = step(self.messages_to(address, by=by))
-                if found is not None:
-                    return found
-                remaining = give_up_at - time.monotonic()
-                if remaining <= 0:
-                    return None
-                pause = min(remaining, tick_s)
-                if events is not None:
-                    events.wait(pause)
-                    events = None if events.broken else events
-                else:
-                    time.sleep(pause)  # polling to the deadline (no event stream)
-        finally:
-            if events is not None:
-                events.close()
+        hub = self._events()
+        mark = hub.mark(address)  # before the first look: no missed event
+        summaries = self.messages_to(address, by=by)
+        looked_at = time.monotonic()
+        while True:
+            found = step(summaries)
+            if found is not None:
+                return found
+            remaining = give_up_at - time.monotonic()
+            if remaining <= 0:
+                return None
+            pause = min(remaining, tick_s)
+            if hub.usable:
+                changed = hub.wait(address, mark, pause)
+            else:
+                time.sleep(pause)  # polling to the deadline (no event stream)
+                changed = True
+            if changed or time.monotonic() - looked_at >= LOOK_AGAIN_S:
+                mark = hub.mark(address)
+                summaries = self.messages_to(address, by=by)
+                looked_at = time.monotonic()
 
     # -- plumbing ----------------------------------------------------------
-    def _delivered_elsewhere(self, address: str, seen: Sequence[MessageSummary],
-                             by: MatchBy) -> tuple[MessageSummary, ...]:
+    def _delivered_elsewhere(
+        self, address: str, seen: Sequence[MessageSummary], by: MatchBy
+    ) -> tuple[MessageSummary, ...]:
         if by != "envelope":
             return ()
         seen_ids = {s.id for s in seen}
@@ -333,10 +265,13 @@ class MailpitClient:
         try:
             return int(answer["messages_count"])
         except (KeyError, TypeError, ValueError):
-            raise HarnessError("Mailpit answered a search without a count", "messages_count in /api/v1/search",
-                               observed=str(answer)[:300]) from None
+            raise HarnessError(
+                "Mailpit answered a search without a count",
+                "messages_count in /api/v1/search",
+                observed=str(answer)[:300],
+            ) from None
 
-    def events(self) -> "EventStream | None":
+    def events(self) -> EventStream | None:
         """Mailpit's event stream (new messages as they arrive), or None when it cannot be opened."""
         return EventStream.open(self.api_url)
 
@@ -349,33 +284,48 @@ class MailpitClient:
             page = self._get(path, params={**params, "limit": _PAGE, "start": start})
             batch = page.json().get("messages") or []
             for item in batch:
-                by_id.setdefault(item["ID"], _summary(item))
+                by_id.setdefault(item["ID"], summary(item))
             start += len(batch)
             if len(batch) < _PAGE:
                 return list(by_id.values())[::-1]  # Mailpit answers newest first
 
     def _envelope_recipient(self, message_id: str) -> str | None:
-        if message_id not in self._envelope:
-            match = next((m for value in self._headers_of(message_id).get("Received", [])
-                          if (m := _MAILPIT_RECEIVED_FOR.search(value))), None)
-            self._envelope[message_id] = match.group(1).lower() if match else None
-        return self._envelope[message_id]
+        with self._lock:
+            if message_id in self._envelope:
+                return self._envelope[message_id]
+        match = next(
+            (
+                m
+                for value in self._headers_of(message_id).get("Received", [])
+                if (m := _MAILPIT_RECEIVED_FOR.search(value))
+            ),
+            None,
+        )
+        recipient = match.group(1).lower() if match else None
+        with self._lock:
+            self._envelope[message_id] = recipient
+        return recipient
 
     def _headers_of(self, message_id: str) -> dict[str, list[str]]:
         """The message's header fields, from its raw bytes (fetched once, shared with ``message``)."""
-        if message_id not in self._headers:
-            from harness.mailbox.parsing import raw_headers  # it imports this module's dataclasses
-
-            self._headers[message_id] = raw_headers(self._raw(message_id))
-        return self._headers[message_id]
+        with self._lock:
+            known = self._headers.get(message_id)
+        if known is None:
+            known = raw_headers(self._raw(message_id))
+            with self._lock:
+                self._headers[message_id] = known
+        return known
 
     def _raw(self, message_id: str) -> bytes:
-        if message_id in self._raws:
-            self._raws.move_to_end(message_id)
-            return self._raws[message_id]
-        raw = self._raws[message_id] = self._get(f"/api/v1/message/{message_id}/raw").content
-        while len(self._raws) > RAW_CACHE:
-            self._raws.popitem(last=False)
+        with self._lock:
+            if message_id in self._raws:
+                self._raws.move_to_end(message_id)
+                return self._raws[message_id]
+        raw = self._get(f"/api/v1/message/{message_id}/raw").content
+        with self._lock:
+            self._raws[message_id] = raw
+            while len(self._raws) > RAW_CACHE:
+                self._raws.popitem(last=False)
         return raw
 
     def _get(self, path: str, **kwargs: Any) -> requests.Response:
@@ -386,104 +336,15 @@ class MailpitClient:
         try:
             response = self._http.request(method, url, timeout=self.timeout_s, **kwargs)
         except requests.RequestException as exc:
-            raise HarnessError(f"Mailpit unreachable at {self.api_url}",
-                               f"{method} {path} got no answer",
-                               observed=f"{type(exc).__name__}: {exc}") from exc
+            raise HarnessError(
+                f"Mailpit unreachable at {self.api_url}",
+                f"{method} {path} got no answer",
+                observed=f"{type(exc).__name__}: {exc}",
+            ) from exc
         if response.status_code >= 400:
-            raise HarnessError(f"Mailpit refused {method} {path}",
-                               f"expected a 2xx answer from {self.api_url}",
-                               observed=f"{response.status_code} {response.text[:300]}")
+            raise HarnessError(
+                f"Mailpit refused {method} {path}",
+                f"expected a 2xx answer from {self.api_url}",
+                observed=f"{response.status_code} {response.text[:300]}",
+            )
         return response
-
-
-class EventStream:
-    """Mailpit's /api/events websocket: a wake-up signal for waits, and ``next()`` for who reads events."""
-
-    def __init__(self, ws: websocket.WebSocket):
-        self._ws = ws
-        self.broken = False
-
-    @classmethod
-    def open(cls, api_url: str) -> "EventStream | None":
-        try:
-            return cls(websocket.create_connection(
-                "ws" + api_url.removeprefix("http") + "/api/events", timeout=2))
-        except (OSError, websocket.WebSocketException):
-            return None
-
-    def next(self, timeout_s: float) -> dict[str, Any] | None:
-        """The next event (``{"Type": ..., "Data": ...}``) within `timeout_s`, or None; see ``broken``."""
-        try:
-            self._ws.settimeout(max(timeout_s, 0.001))
-            return json.loads(self._ws.recv())
-        except websocket.WebSocketTimeoutException:
-            return None
-        except (OSError, websocket.WebSocketException, ValueError):
-            self.broken = True
-            self.close()
-            return None
-
-    def wait(self, timeout_s: float) -> bool:
-        """True if an event arrived within `timeout_s`."""
-        try:
-            self._ws.settimeout(max(timeout_s, 0.001))
-            self._ws.recv()
-            return True
-        except websocket.WebSocketTimeoutException:
-            return False
-        except (OSError, websocket.WebSocketException):
-            self.broken = True
-            self.close()
-            return False
-
-    def close(self) -> None:
-        try:
-            self._ws.close()
-        except (OSError, websocket.WebSocketException):
-            pass
-
-
-def _searchable(term: str) -> bool:
-    """Whether Mailpit's search can hold `term` as one word ('"' is stripped, spaces split)."""
-    return bool(term) and not re.search(r'["\\\s]', term)
-
-
-def _describe(predicate: Callable[..., Any]) -> str:
-    doc = (getattr(predicate, "__doc__", None) or "").strip()
-    return doc.splitlines()[0] if doc else getattr(predicate, "__name__", repr(predicate))
-
-
-def _address(item: dict[str, Any] | None) -> Address | None:
-    return Address(item.get("Address") or "", item.get("Name") or "") if item else None
-
-
-def _addresses(items: Sequence[dict[str, Any]] | None) -> tuple[Address, ...]:
-    return tuple(Address(i.get("Address") or "", i.get("Name") or "") for i in items or ())
-
-
-def _received_at(headers: dict[str, list[str]]) -> datetime | None:
-    """When Mailpit received the message: the date of its own (first) Received field."""
-    for value in headers.get("Received", [])[:1]:
-        try:
-            return email.utils.parsedate_to_datetime(value.rpartition(";")[2].strip())
-        except (TypeError, ValueError, IndexError):
-            return None
-    return None
-
-
-def _when(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def _summary(item: dict[str, Any]) -> MessageSummary:
-    return MessageSummary(
-        id=item["ID"], message_id=item.get("MessageID") or "", from_=_address(item.get("From")),
-        to=_addresses(item.get("To")), cc=_addresses(item.get("Cc")),
-        bcc=_addresses(item.get("Bcc")), subject=item.get("Subject") or "",
-        created=_when(item.get("Created")), size=int(item.get("Size") or 0),
-        attachment_count=int(item.get("Attachments") or 0))

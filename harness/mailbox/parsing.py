@@ -20,7 +20,7 @@ from email.message import EmailMessage
 from html.parser import HTMLParser
 from typing import Any
 
-from harness.mailbox.mailpit import Address, Attachment, Message
+from harness.mailbox.types import Address, Attachment, Message
 
 
 class _Text(HTMLParser):
@@ -75,7 +75,7 @@ def _parts(message: EmailMessage) -> tuple[str, str, tuple[Attachment, ...], tup
     attachments: list[Attachment] = []
     inline: list[Attachment] = []
 
-    def walk(part: EmailMessage, path: str) -> None:
+    def walk(part: Any, path: str) -> None:  # EmailMessage or one of its MIMEPart children
         nonlocal text, html
         if part.is_multipart():
             for index, child in enumerate(part.iter_parts(), 1):
@@ -97,10 +97,12 @@ def _parts(message: EmailMessage) -> tuple[str, str, tuple[Attachment, ...], tup
         payload = part.get_payload(decode=True) or b""
         if not filename and content_id:
             filename = content_id  # as Mailpit names a nameless inline part
-        item = Attachment(part_id=path or "1", filename=filename, content_type=content_type, size=len(payload),
-                          content_id=content_id)
-        (inline if disposition == "inline" or (content_id and disposition != "attachment") else attachments
-         ).append(item)
+        item = Attachment(
+            part_id=path or "1", filename=filename, content_type=content_type, size=len(payload), content_id=content_id
+        )
+        (inline if disposition == "inline" or (content_id and disposition != "attachment") else attachments).append(
+            item
+        )
 
     walk(message, "")
     return text, html, tuple(attachments), tuple(inline)
@@ -111,7 +113,8 @@ def _content(part: EmailMessage) -> str:
     try:
         return part.get_content()
     except (LookupError, ValueError):
-        return (part.get_payload(decode=True) or b"").decode("utf-8", errors="replace")
+        payload = part.get_payload(decode=True)
+        return payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
 
 
 def parse_message(message_id: str, raw: bytes, mailbox_address: str = "") -> Message:
@@ -131,8 +134,20 @@ def parse_message(message_id: str, raw: bytes, mailbox_address: str = "") -> Mes
     except (AttributeError, TypeError, ValueError):
         date = None
     return Message(
-        id=message_id, message_id=str(message.get("Message-ID") or "").strip().strip("<>"),
-        from_=senders[0] if senders else None, to=to, cc=cc, bcc=bcc,
-        reply_to=_addresses(message, "Reply-To"), subject=str(message.get("Subject") or "").strip(), date=date,
-        text=text, html=html, headers=raw_headers(raw), attachments=attachments, inline=inline,
-        size=len(raw), raw=raw)
+        id=message_id,
+        message_id=str(message.get("Message-ID") or "").strip().strip("<>"),
+        from_=senders[0] if senders else None,
+        to=to,
+        cc=cc,
+        bcc=bcc,
+        reply_to=_addresses(message, "Reply-To"),
+        subject=str(message.get("Subject") or "").strip(),
+        date=date,
+        text=text,
+        html=html,
+        headers=raw_headers(raw),
+        attachments=attachments,
+        inline=inline,
+        size=len(raw),
+        raw=raw,
+    )

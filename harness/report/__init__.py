@@ -3,7 +3,7 @@
 Owns nothing but the wiring of its modules, each kept apart:
 
 * ``viewtypes``     the view model's types and pure helpers (statuses, worst-wins order, labels);
-* ``view``          the view model: RunResults + harness.spec.source -> what the page shows;
+* ``view``          the view model: RunResults + harness.source_model.source -> what the page shows;
 * ``evidence``      one piece of evidence as labelled text (emails, exchanges, notes);
 * ``render``        index.html (Jinja2) and the run directory (``write_report``, ``update_latest``);
 * ``junit``         junit.xml;
@@ -15,9 +15,13 @@ Owns nothing but the wiring of its modules, each kept apart:
 * ``source_doc``    the source document's text (package data) cut into anchored rows, cells, attributes;
 * ``svg``           the inline SVG pictures (per-table overview, per-target history);
 * ``loading``       results.json in, tolerant of the optional fields (cell ``level``, ``missing``);
-* ``dashboard``     `smlite dashboard`: one page across runs and targets.
+* ``dashboard``     `smlite dashboard`: one page across runs and targets;
+* ``allure``        Allure result files (``smlite run --allure``);
+* ``pictures``      what the recipients saw, rendered by headless Chromium while the suite runs;
+* ``chromium_pipe`` that Chromium, driven over its DevTools pipe;
+* ``gallery``       those pictures as index.html's "What the recipients saw", bounded.
 
-Rendering never collects: it reads ``harness.conformance.results`` objects only.
+Rendering never collects: it reads ``harness.results`` objects only.
 """
 
 from harness.report.compare import compare_rows, write_comparison

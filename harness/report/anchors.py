@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import re
 
-from harness.conformance import results as R
-from harness.spec import source
+from harness import results as R
+from harness.source_model import source
 
 COLUMN_SLUGS = {"Mail Box": "mail-box", "MPP": "mpp", "Message in SM Portal": "sm-portal"}
 ATTRIBUTE_SLUGS = {
@@ -35,8 +35,10 @@ ATTRIBUTE_SLUGS = {
     "Send Read Receipt": "read-receipt",
 }
 # Longest first: "Mimecast Personal Portal" must not be taken for a shorter name.
-_APP_NAMES = sorted(((name, app.slug) for app in source.APPLICATIONS.values()
-                     for name in (app.name, *app.aliases)), key=lambda p: -len(p[0]))
+_APP_NAMES = sorted(
+    ((name, app.slug) for app in source.APPLICATIONS.values() for name in (app.name, *app.aliases)),
+    key=lambda p: -len(p[0]),
+)
 
 
 def words(text: str) -> str:

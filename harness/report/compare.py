@@ -21,11 +21,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.conformance import results as R
+from harness import results as R
 from harness.files import atomic_write_text, ensure_dir
-from harness.spec import source
 from harness.report import view as V
 from harness.report.render import environment
+from harness.source_model import source
 
 
 @dataclass
@@ -66,9 +66,21 @@ def _cell_rows(a: R.RunResults, b: R.RunResults) -> list[CompareRow]:
             expected = ca.expected if ca.expected is not None else "not specified"
             if ca.standing == source.DERIVED:
                 expected += " (derived)"
-            rows.append(CompareRow("cell", f"{source_row.ref} / {column}", f"{source_row.ref} · {column}",
-                                   source_row.table, expected, ca.status, cb.status,
-                                   _cell_detail(ca), _cell_detail(cb), _cell_target(ca), _cell_target(cb)))
+            rows.append(
+                CompareRow(
+                    "cell",
+                    f"{source_row.ref} / {column}",
+                    f"{source_row.ref} · {column}",
+                    source_row.table,
+                    expected,
+                    ca.status,
+                    cb.status,
+                    _cell_detail(ca),
+                    _cell_detail(cb),
+                    _cell_target(ca),
+                    _cell_target(cb),
+                )
+            )
     return rows
 
 
@@ -89,10 +101,21 @@ def _scenario_rows(a: R.RunResults, b: R.RunResults) -> list[CompareRow]:
         sa, sb = by_a.get(key), by_b.get(key)
         some = sa or sb
         assert some is not None
-        rows.append(CompareRow("scenario", key, some.name, some.table, "",
-                               sa.status if sa else "absent", sb.status if sb else "absent",
-                               _scenario_detail(sa), _scenario_detail(sb),
-                               anchors_a.get(key, ""), anchors_b.get(key, "")))
+        rows.append(
+            CompareRow(
+                "scenario",
+                key,
+                some.name,
+                some.table,
+                "",
+                sa.status if sa else "absent",
+                sb.status if sb else "absent",
+                _scenario_detail(sa),
+                _scenario_detail(sb),
+                anchors_a.get(key, ""),
+                anchors_b.get(key, ""),
+            )
+        )
     return rows
 
 
@@ -116,17 +139,27 @@ def render_comparison(a: R.RunResults, b: R.RunResults, *, a_href: str = "", b_h
     runs = []
     for name, results, href in (("A", a, a_href), ("B", b, b_href)):
         verdict = results.verdict()
-        runs.append({"name": name, "run": results.run, "verdict": verdict, "verdict_class": V.verdict_class(verdict),
-                     "href": href,
-                     "counts": [(s, V.STATUS_LABELS[s], n) for s, n in results.counts().items()]})
+        runs.append(
+            {
+                "name": name,
+                "run": results.run,
+                "verdict": verdict,
+                "verdict_class": V.verdict_class(verdict),
+                "href": href,
+                "counts": [(s, V.STATUS_LABELS[s], n) for s, n in results.counts().items()],
+            }
+        )
     sections = []
     for key, title in (("cells", "Source table cells"), ("scenarios", "Scenarios")):
         differing = [r for r in rows[key] if r.differs]
         same = [r for r in rows[key] if not r.differs]
         sections.append({"key": key, "title": title, "differing": differing, "same": same})
-    generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-    return environment().get_template("compare.html.j2").render(runs=runs, sections=sections, generated=generated,
-                                                                a_href=a_href, b_href=b_href)
+    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return (
+        environment()
+        .get_template("compare.html.j2")
+        .render(runs=runs, sections=sections, generated=generated, a_href=a_href, b_href=b_href)
+    )
 
 
 def _href(report: Path | None, out_dir: Path) -> str:
@@ -135,8 +168,9 @@ def _href(report: Path | None, out_dir: Path) -> str:
     return Path(os.path.relpath(Path(report).resolve(), out_dir.resolve())).as_posix()
 
 
-def write_comparison(a: R.RunResults, b: R.RunResults, out_dir: Path, *, a_report: Path | None = None,
-                     b_report: Path | None = None) -> Path:
+def write_comparison(
+    a: R.RunResults, b: R.RunResults, out_dir: Path, *, a_report: Path | None = None, b_report: Path | None = None
+) -> Path:
     """Write ``comparison.html`` into ``out_dir`` (created if needed) and return its path.
 
     ``a_report`` / ``b_report``: each run's index.html, for the links into its evidence."""

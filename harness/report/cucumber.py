@@ -26,14 +26,21 @@ import re
 from pathlib import Path
 from typing import Any
 
-from harness.conformance import results as R
+from harness import policy
+from harness import results as R
 from harness.files import atomic_write_text
+from harness.report import explored
 from harness.report.locations import FEATURES_DIR, Location, locate, step_lines
 
 _STEP_STATUS = {"passed": "passed", "failed": "failed", "skipped": "skipped"}
 # results.json status -> the status Cucumber tools derive for the scenario (failed > skipped > passed)
-SCENARIO_STATUS = {R.PASSED: "passed", R.FAILED: "failed", R.HARNESS_ERROR: "failed",
-                   R.NOT_APPLICABLE: "skipped", R.NOT_SPECIFIED: "skipped"}
+SCENARIO_STATUS = {
+    R.PASSED: "passed",
+    R.FAILED: "failed",
+    R.HARNESS_ERROR: "failed",
+    R.NOT_APPLICABLE: "skipped",
+    R.NOT_SPECIFIED: "skipped",
+}
 NOT_SPECIFIED_MESSAGE = "not specified by the source: observed only, never judged"
 
 
@@ -57,8 +64,11 @@ def _message(scenario: R.ScenarioResult) -> str:
         return "harness error (says nothing about the target): " + (scenario.message or "the check could not run")
     if scenario.status == R.NOT_SPECIFIED:
         observed = "; ".join(f"{c.ref} {c.column}: {c.observed}" for c in scenario.cells if c.observed is not None)
-        return NOT_SPECIFIED_MESSAGE + (f" ({observed})" if observed else "") + \
-            (f"; {scenario.message}" if scenario.message else "")
+        return (
+            NOT_SPECIFIED_MESSAGE
+            + (f" ({observed})" if observed else "")
+            + (f"; {scenario.message}" if scenario.message else "")
+        )
     return scenario.message
 
 
@@ -72,7 +82,7 @@ def _element(scenario: R.ScenarioResult, feature_id: str, location: Location | N
             status = "skipped"
         if scenario.status == R.NOT_APPLICABLE:
             status = "skipped"
-        result: dict[str, Any] = {"status": status, "duration": int(round(step.duration_s * 1e9))}
+        result: dict[str, Any] = {"status": status, "duration": round(step.duration_s * 1e9)}
         if step.status == "failed" and (scenario.message or silent):
             result["error_message"] = _message(scenario)
         keyword = step.keyword if step.keyword.endswith(" ") else step.keyword + " "
@@ -89,8 +99,11 @@ def _element(scenario: R.ScenarioResult, feature_id: str, location: Location | N
         steps.append(entry)
     element: dict[str, Any] = {
         "id": f"{feature_id};{_id(scenario.name)}" + (f";;{location.row}" if location and location.row else ""),
-        "keyword": location.keyword if location else "Scenario", "type": "scenario",
-        "name": scenario.name, "description": scenario.interpretation or ""}
+        "keyword": location.keyword if location else "Scenario",
+        "type": "scenario",
+        "name": scenario.name,
+        "description": scenario.interpretation or "",
+    }
     if location:
         element["line"] = location.line
     # the file's own tags where the file is known (results' tags may carry markers, e.g. a skip)
@@ -98,9 +111,13 @@ def _element(scenario: R.ScenarioResult, feature_id: str, location: Location | N
     element["steps"] = steps
     wanted = SCENARIO_STATUS.get(scenario.status, "failed")
     shown = {s["result"]["status"] for s in steps}
-    if wanted == "failed" and "failed" not in shown or wanted == "skipped" and (silent or "skipped" not in shown):
-        element["after"] = [{"match": {"location": "smlite outcome"},
-                             "result": {"status": wanted, "duration": 0, "error_message": _message(scenario)}}]
+    if (wanted == "failed" and "failed" not in shown) or (wanted == "skipped" and (silent or "skipped" not in shown)):
+        element["after"] = [
+            {
+                "match": {"location": "smlite outcome"},
+                "result": {"status": wanted, "duration": 0, "error_message": _message(scenario)},
+            }
+        ]
     return element
 
 
@@ -114,15 +131,60 @@ def build_cucumber(results: R.RunResults, features_dir: Path = FEATURES_DIR) -> 
             name = location.feature.name if location else (scenario.feature or scenario.table)
             feature = features[key] = {
                 "uri": location.feature.uri if location else scenario.id.split("::")[0] or name,
-                "id": _id(name), "keyword": "Feature", "name": name,
-                "description": location.feature.description if location else ""}
+                "id": _id(name),
+                "keyword": "Feature",
+                "name": name,
+                "description": location.feature.description if location else "",
+            }
             if location:
                 feature["line"] = location.feature.line
-            feature["tags"] = ([{"name": t, "line": n} for t, n in location.feature.tags] if location
-                               else _tags([f"table:{scenario.table}"]))
+            feature["tags"] = (
+                [{"name": t, "line": n} for t, n in location.feature.tags]
+                if location
+                else _tags([f"table:{scenario.table}"])
+            )
             feature["elements"] = []
         feature["elements"].append(_element(scenario, feature["id"], location))
-    return list(features.values())
+    return list(features.values()) + ([_explored_feature(results)] if results.explorations else [])
+
+
+_EXPLORED_STATUS = {policy.PASSED: "passed", policy.FAILED: "failed", policy.CONTRACT_DIFFERENCE: "skipped"}
+
+
+def _explored_feature(results: R.RunResults) -> dict[str, Any]:
+    """The feature ``explored``: one scenario per promise exploration checked (harness/report/explored.py)."""
+    elements = []
+    for outcome in explored.outcomes(results):
+        result: dict[str, Any] = {"status": _EXPLORED_STATUS[outcome.status], "duration": 0}
+        if outcome.message:
+            result["error_message"] = outcome.message + "\n" + outcome.detail
+        step = {
+            "keyword": "* ",
+            "name": f"the promise {outcome.promise} holds ({outcome.checks} checks)",
+            "match": {"location": f"explored:{outcome.promise}"},
+            "result": result,
+        }
+        elements.append(
+            {
+                "id": f"explored;{_id(outcome.promise)}",
+                "keyword": "Scenario",
+                "type": "scenario",
+                "name": outcome.promise,
+                "description": "",
+                "tags": [{"name": "@explored"}],
+                "steps": [step],
+            }
+        )
+    description = "; ".join(f"seed {e.seed}, {e.exchanges} exchanges, digest {e.digest}" for e in results.explorations)
+    return {
+        "uri": explored.SUITE,
+        "id": explored.SUITE,
+        "keyword": "Feature",
+        "name": explored.SUITE,
+        "description": description,
+        "tags": [{"name": "@explored"}],
+        "elements": elements,
+    }
 
 
 def write_cucumber(results: R.RunResults, path: Path) -> Path:

@@ -28,12 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.conformance import results as R
-from harness.spec import source
+from harness import policy
+from harness import results as R
 from harness.errors import UsageError
+from harness.files import atomic_write_text, ensure_dir
 from harness.report import svg
 from harness.report import view as V
-from harness.report.loading import load_results
+from harness.results.loading import BadResults, load_results
+from harness.source_model import source
 
 
 @dataclass
@@ -109,13 +111,14 @@ def find_results(paths: list[Path]) -> list[Path]:
 
 
 def load_runs(paths: list[Path], *, warn=lambda text: print(text, file=sys.stderr)) -> list[Run]:
-    """Every readable run, once per run id; an unreadable file is named on stderr and skipped."""
+    """Every usable run, once per run id; a file that cannot be used (harness/results/loading.py: unreadable,
+    too large, too deep, NaN, against the schema) is named on stderr in one line and skipped."""
     runs: dict[str, Run] = {}
     for path in find_results(paths):
         try:
             results = load_results(path)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            warn(f"smlite dashboard: skipped {path}: not an smlite results file ({exc})")
+        except BadResults as exc:
+            warn(f"smlite dashboard: skipped {path}: {exc.reason}")
             continue
         index = path.parent / "index.html"
         run = Run(path, results, index if index.is_file() else None)
@@ -134,7 +137,7 @@ def _targets(runs: list[Run]) -> list[Target]:
     return targets
 
 
-GROUP_SEVERITY = (R.FAILED, V.CONTRACT, R.HARNESS_ERROR, "missing", R.NOT_APPLICABLE, R.NOT_SPECIFIED, R.PASSED)
+GROUP_SEVERITY = (R.FAILED, V.CONTRACT, R.HARNESS_ERROR, policy.MISSING, R.NOT_APPLICABLE, R.NOT_SPECIFIED, R.PASSED)
 
 
 def _worst_scenario(counts: dict[str, int]) -> str:
@@ -161,51 +164,90 @@ def build(paths: list[Path], out_dir: Path) -> Path:
     from harness.report.render import environment, render_html
 
     out_dir = Path(out_dir)
-    runs = load_runs(paths)
+    found = find_results(paths)
+    runs = load_runs(found)
     if not runs:
+        if found:
+            raise UsageError("No usable results.json", f"all {len(found)} found were skipped (named above)")
         raise UsageError("No results.json found", " ".join(str(p) for p in paths) or "(no folder given)")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_dir(out_dir)
     for run in runs:
         if run.report is None:
-            run.report = out_dir / "runs" / V.slug(run.run.id) / "index.html"
-            run.report.parent.mkdir(parents=True, exist_ok=True)
-            run.report.write_text(render_html(run.results), encoding="utf-8")
+            run.report = ensure_dir(out_dir / "runs" / V.slug(run.run.id)) / "index.html"
+            atomic_write_text(run.report, render_html(run.results))
         run.href = Path(os.path.relpath(run.report.resolve(), out_dir.resolve())).as_posix()
     targets = _targets(runs)
     for target in targets:
         target.shown.cells = V.source_cells(target.shown.results, V.scenario_anchors(target.shown.results.scenarios))
-        bars = [svg.Bar(r.started[5:10] or r.run.id[:8], r.href, r.counts(),
-                        f"{r.started} · {r.version} · {r.verdict}", r.verdict_class) for r in target.runs]
+        bars = [
+            svg.Bar(
+                r.started[5:10] or r.run.id[:8],
+                r.href,
+                r.counts(),
+                f"{r.started} · {r.version} · {r.verdict}",
+                r.verdict_class,
+            )
+            for r in target.runs
+        ]
         target.chart = svg.history(bars, chart_id=target.anchor)
     matrix = []
     for table in source.TABLES.values():
         rows = []
         for source_row in table.rows:
             for column in source.COLUMNS:
-                rows.append({"ref": source_row.ref, "column": column,
-                             "expected": source_row.cells[column].gherkin(),
-                             "cells": [(t.shown.cells[(source_row.ref, column)],
-                                        _cell_target(t.shown.cells[(source_row.ref, column)])) for t in targets]})
+                rows.append(
+                    {
+                        "ref": source_row.ref,
+                        "column": column,
+                        "expected": source_row.cells[column].gherkin(),
+                        "cells": [
+                            (
+                                t.shown.cells[(source_row.ref, column)],
+                                _cell_target(t.shown.cells[(source_row.ref, column)]),
+                            )
+                            for t in targets
+                        ],
+                    }
+                )
         matrix.append({"key": table.key, "title": table.title, "rows": rows})
     groups = []
     for key, title in V.GROUPS:
         per_target = [group_counts(t.shown.results, key) for t in targets]
         if any(per_target):
             groups.append({"key": key, "title": title, "cells": [(c, _worst_scenario(c)) for c in per_target]})
-    generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-    page = environment().get_template("dashboard.html.j2").render(
-        targets=targets, matrix=matrix, groups=groups, runs=runs, generated=generated, source_title=source.SOURCE_TITLE,
-        source_id=source.SOURCE_ID)
-    index = out_dir / "index.html"
-    index.write_text(page, encoding="utf-8")
-    return index
+    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    page = (
+        environment()
+        .get_template("dashboard.html.j2")
+        .render(
+            targets=targets,
+            matrix=matrix,
+            groups=groups,
+            runs=runs,
+            generated=generated,
+            source_title=source.SOURCE_TITLE,
+            source_id=source.SOURCE_ID,
+        )
+    )
+    return atomic_write_text(out_dir / "index.html", page)
 
 
 def add_arguments(parser: Any) -> None:
-    parser.add_argument("dirs", nargs="*", type=Path, metavar="DIR",
-                        help="folders searched for results.json (or results.json files); default: reports/")
-    parser.add_argument("-o", "--output", type=Path, default=Path("reports/dashboard"), metavar="OUT",
-                        help="where the site goes (OUT/index.html; default reports/dashboard)")
+    parser.add_argument(
+        "dirs",
+        nargs="*",
+        type=Path,
+        metavar="DIR",
+        help="folders searched for results.json (or results.json files); default: reports/",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("reports/dashboard"),
+        metavar="OUT",
+        help="where the site goes (OUT/index.html; default reports/dashboard)",
+    )
 
 
 def main(args: Any) -> int:
@@ -213,4 +255,3 @@ def main(args: Any) -> int:
     index = build(paths, args.output)
     print(index)
     return 0
-

@@ -12,13 +12,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.conformance.results import Evidence
+from harness.results import Evidence
 
 MAX_BODY = 200_000
 # data keys shown in their own place; everything else is listed under "other fields".
 _EMAIL_KEYS = ("from", "to", "cc", "subject", "date")
 _HTTP_KEYS = ("method", "url", "request", "status", "elapsed_ms")
-_BODY_KEYS = ("text", "html", "excerpt", "headers", "body", "answer", "classification", "rule", "mailpit_id")
+_BODY_KEYS = ("text", "html", "excerpt", "headers", "body", "answer", "classification", "rule", "mailpit_id", "picture")
 
 
 # Where an HTML body refers to something remote: attribute values, CSS url() and @import.
@@ -51,6 +51,7 @@ class EvidenceView:
     body: str = ""  # HTTP body / exchange answer, pretty-printed when JSON
     headers: list[tuple[str, str]] = field(default_factory=list)
     extra: list[tuple[str, str]] = field(default_factory=list)
+    picture: bool = False  # a picture of it is in the page's pictures section
 
     @property
     def inert_html(self) -> str:
@@ -97,8 +98,11 @@ def _headers(value: Any) -> list[tuple[str, str]]:
                 pairs.append(("", as_text(item)))
         return pairs
     if isinstance(value, str) and value:
-        return [tuple(part.strip() for part in line.split(":", 1)) if ":" in line else ("", line)
-                for line in value.splitlines() if line.strip()]
+        return [
+            (line.split(":", 1)[0].strip(), line.split(":", 1)[1].strip()) if ":" in line else ("", line)
+            for line in value.splitlines()
+            if line.strip()
+        ]
     return []
 
 
@@ -133,6 +137,7 @@ def evidence_view(evidence: Evidence, anchor: str) -> EvidenceView:
     body = data.get("body", data.get("answer"))
     view.body = _cap(pretty_body(body)) if body not in (None, "") else ""
     view.headers = _headers(data.get("headers"))
+    view.picture = bool(data.get("picture"))
     shown = set(_EMAIL_KEYS) | set(_HTTP_KEYS) | set(_BODY_KEYS) | ({"kind"} if view.kind == "mpp" else set())
     view.extra = [(str(k), as_text(v)) for k, v in data.items() if k not in shown and v not in (None, "")]
     return view

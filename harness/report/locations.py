@@ -13,10 +13,11 @@ they are computed here from the features folder the suite was collected from.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from gherkin.parser import Parser
 from gherkin.pickles.compiler import Compiler
@@ -59,14 +60,19 @@ def _walk(node: Any) -> Iterator[dict]:
 
 
 def _locations_of(path: Path, root: Path) -> list[Location]:
-    document = Parser().parse(path.read_text(encoding="utf-8"))
+    document: Any = Parser().parse(path.read_text(encoding="utf-8"))  # gherkin's TypedDict, given a "uri"
     uri = path.relative_to(root.parent).as_posix()
     document["uri"] = uri
     feature = document.get("feature")
     if not feature:
         return []
-    info = FeatureInfo(uri, feature["name"], feature["location"]["line"], (feature.get("description") or "").strip(),
-                       tuple((t["name"], t["location"]["line"]) for t in feature.get("tags", [])))
+    info = FeatureInfo(
+        uri,
+        feature["name"],
+        feature["location"]["line"],
+        (feature.get("description") or "").strip(),
+        tuple((t["name"], t["location"]["line"]) for t in feature.get("tags", [])),
+    )
     nodes = {n["id"]: n for n in _walk(feature) if isinstance(n.get("id"), str) and "location" in n}
     scenarios = {n["id"]: n for n in _walk(feature) if "examples" in n and "steps" in n}
     rows: dict[str, tuple[int, list[str]]] = {}
@@ -76,17 +82,33 @@ def _locations_of(path: Path, root: Path) -> list[Location]:
             for row in examples.get("tableBody", []):
                 index += 1
                 rows[row["id"]] = (index, [c["value"] for c in row["cells"]])
-    tag_lines = {n["id"]: n["location"]["line"] for n in _walk(feature) if n.get("name", "").startswith("@")
-                 and isinstance(n.get("id"), str)}
+    tag_lines = {
+        n["id"]: n["location"]["line"]
+        for n in _walk(feature)
+        if n.get("name", "").startswith("@") and isinstance(n.get("id"), str)
+    }
     found = []
     for pickle in Compiler().compile(document):
         scenario = scenarios[pickle["astNodeIds"][0]]
         row_id = pickle["astNodeIds"][1] if len(pickle["astNodeIds"]) > 1 else None
-        index, values = rows.get(row_id, (None, []))
+        found_row = rows.get(row_id) if row_id else None
+        row_index: int | None = found_row[0] if found_row else None
+        values = found_row[1] if found_row else []
         steps = tuple((step["text"], nodes[step["astNodeIds"][0]]["location"]["line"]) for step in pickle["steps"])
         tags = tuple((t["name"], tag_lines.get(t["astNodeId"], info.line)) for t in pickle.get("tags", []))
-        found.append(Location(info, pickle["name"], scenario["keyword"], pickle["location"]["line"],
-                              scenario["location"]["line"], index, "-".join(values), steps, tags))
+        found.append(
+            Location(
+                info,
+                pickle["name"],
+                scenario["keyword"],
+                pickle["location"]["line"],
+                scenario["location"]["line"],
+                row_index,
+                "-".join(values),
+                steps,
+                tags,
+            )
+        )
     return found
 
 
@@ -107,8 +129,9 @@ def locate(scenario_id: str, feature: str, name: str, root: Path = FEATURES_DIR)
     name, by the row's values as they appear in the pytest node id."""
     if not root.is_dir():
         return None
-    candidates = [loc for loc in _index(root) if loc.name == name and loc.feature.name == feature] \
-        or [loc for loc in _index(root) if loc.name == name]
+    candidates = [loc for loc in _index(root) if loc.name == name and loc.feature.name == feature] or [
+        loc for loc in _index(root) if loc.name == name
+    ]
     if len(candidates) > 1:
         param = _param_id(scenario_id)
         candidates = [loc for loc in candidates if loc.param_id == param] or candidates[:0]

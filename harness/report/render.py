@@ -19,12 +19,13 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, select_autoescape
 
-from harness.conformance import results as R
+from harness import results as R
 from harness.files import atomic_write_text, ensure_dir
-from harness.spec import source
 from harness.report import view as V
 from harness.report.cucumber import write_cucumber
+from harness.report.gallery import gallery
 from harness.report.junit import write_junit
+from harness.source_model import source
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -41,21 +42,35 @@ def _bytecode_cache() -> FileSystemBytecodeCache | None:
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), bytecode_cache=_bytecode_cache(),
-                      autoescape=select_autoescape(["html", "htm", "xml", "j2"], default_for_string=True,
-                                                   default=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(labels=V.STATUS_LABELS, duration=V.duration, main_link=V.main_link,
-                       scenario_status=V.scenario_status, known_rows=frozenset(r.ref for r in source.rows()))
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        bytecode_cache=_bytecode_cache(),
+        autoescape=select_autoescape(["html", "htm", "xml", "j2"], default_for_string=True, default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(
+        labels=V.STATUS_LABELS,
+        duration=V.duration,
+        main_link=V.main_link,
+        scenario_status=V.scenario_status,
+        known_rows=frozenset(r.ref for r in source.rows()),
+    )
     return env
 
 
-def render_html(results: R.RunResults) -> str:
-    """index.html as a string (the page carries its own CSS and JS, and a CSP with a fresh nonce)."""
+def render_html(results: R.RunResults, run_dir: Path | None = None) -> str:
+    """index.html as a string (the page carries its own CSS and JS, and a CSP with a fresh nonce);
+    ``run_dir``: where the pictures the results name are (harness/report/gallery.py)."""
     report = V.build(results)
-    generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-    return environment().get_template("report.html.j2").render(
-        r=report, nonce=secrets.token_urlsafe(16), generated=generated)
+    report.gallery = gallery(results, run_dir)
+    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return (
+        environment()
+        .get_template("report.html.j2")
+        .render(r=report, nonce=secrets.token_urlsafe(16), generated=generated)
+    )
 
 
 def write_report(results: R.RunResults, out_dir: Path) -> Path:
@@ -70,7 +85,7 @@ def write_report(results: R.RunResults, out_dir: Path) -> Path:
     write_junit(results, out_dir / "junit.xml")
     write_cucumber(results, out_dir / "cucumber.json")
     index = out_dir / "index.html"
-    atomic_write_text(index, render_html(results))
+    atomic_write_text(index, render_html(results, out_dir))
     return index
 
 

@@ -1,7 +1,7 @@
 """The source document inside the report: its own words, each table row, cell and attribute anchored.
 
 Owns the copy of the source shipped as package data
-(``source/000_99618b2f85010427.txt``, byte for byte the seed; harness.spec.source
+(``source/000_99618b2f85010427.txt``, byte for byte the seed; harness.source_model.source
 holds the source as data but not its text) and the map from its lines to the
 report's anchors (see ``anchors``). The text was flattened from HTML tables,
 so a row's cells run together ("Microsoft OfficeAllEmail with banner…"): the
@@ -28,7 +28,7 @@ MB, MPP, PORTAL = "Mail Box", "MPP", "Message in SM Portal"
 
 def _row(ref: str, *parts: tuple[str, str | None]) -> tuple[str, str, list[tuple[str, str | None, str | None]]]:
     """A table line: its parts are (words, what they are: 'app', 'def', a column name, or None)."""
-    cut = []
+    cut: list[tuple[str, str | None, str | None]] = []
     for text, what in parts:
         if what in (MB, MPP, PORTAL):
             cut.append((text, A.source_anchor(ref, what), "#" + A.cell_anchor(ref, what)))
@@ -44,43 +44,91 @@ def _whole(anchor: str, back: str, text: str) -> tuple[str, str, list[tuple[str,
 
 
 def _attribute(name: str, value: str):
-    return A.attribute_anchor(name), "#" + A.attribute_anchor(name)[len("src-"):], [(name, None, None),
-                                                                                   (value, None, None)]
+    return (
+        A.attribute_anchor(name),
+        "#" + A.attribute_anchor(name)[len("src-") :],
+        [(name, None, None), (value, None, None)],
+    )
 
 
 NB = "\xa0"
 # In document order: (line anchor, where it links back to, its parts).
 LINES = (
-    _whole("src-def-All", "#definition-All", f"  • All:{NB}This is a legacy from CCM needed for consistency with "
-           "CCM. This means that Secure Messaging should be applied to messages for all recipients."),
-    _whole("src-def-External", "#definition-External", f"  • External:{NB}This offers the same behavior as Secure "
-           "Messaging, where Secure Messaging is only applied to external recipients."),
+    _whole(
+        "src-def-All",
+        "#definition-All",
+        f"  • All:{NB}This is a legacy from CCM needed for consistency with "
+        "CCM. This means that Secure Messaging should be applied to messages for all recipients.",
+    ),
+    _whole(
+        "src-def-External",
+        "#definition-External",
+        f"  • External:{NB}This offers the same behavior as Secure "
+        "Messaging, where Secure Messaging is only applied to external recipients.",
+    ),
     _attribute("Allow External Recipients to Print", "False"),
     _attribute("Allow External Recipients to Reply", "True"),
     _attribute("Allow External Recipients to Reply All", "True"),
     _attribute("Expire Secure Messages for External Recipients After", "Never Expire"),
     _attribute("Send Read Receipt", "No"),
-    _whole("src-term-notification", "#source-tables", '  • "Notification" means an email notification is received '
-           "indicating there is a message ready to be read from the Secure Messaging Portal."),
-    _whole("src-term-banner", "#source-tables", '  • "Email with banner" means a banner message is displayed at '
-           "the top the email, indicating it was sent as a Secure Message."),
+    _whole(
+        "src-term-notification",
+        "#source-tables",
+        '  • "Notification" means an email notification is received '
+        "indicating there is a message ready to be read from the Secure Messaging Portal.",
+    ),
+    _whole(
+        "src-term-banner",
+        "#source-tables",
+        '  • "Email with banner" means a banner message is displayed at '
+        "the top the email, indicating it was sent as a Secure Message.",
+    ),
     _whole("src-T1", "#table-T1", "Internal User Sending Messages to External Users"),
-    _row("T1-r1", (f"All applications (e.g. Mimecast{NB} for Outlook / Mimecast for Mac / Mimecast Personal Portal)",
-                   "app"), ("All or External", "def"), ("Notification", MB)),
+    _row(
+        "T1-r1",
+        (f"All applications (e.g. Mimecast{NB} for Outlook / Mimecast for Mac / Mimecast Personal Portal)", "app"),
+        ("All or External", "def"),
+        ("Notification", MB),
+    ),
     _whole("src-T2", "#table-T2", "External Users Replying to a Secure Message"),
     _row("T2-r1", ("Secure Messaging Portal", "app"), ("All", "def"), ("Notification", MB)),
     _row("T2-r2", ("External", "def"), ("Email with banner", MB)),
     _whole("src-T3", "#table-T3", "Secure Messages Sent Between Internal Users"),
-    _row("T3-r1", ("Microsoft Office", "app"), ("All", "def"), ("Email with banner", MB), ("Email with banner", MPP),
-         ("No", PORTAL)),
+    _row(
+        "T3-r1",
+        ("Microsoft Office", "app"),
+        ("All", "def"),
+        ("Email with banner", MB),
+        ("Email with banner", MPP),
+        ("No", PORTAL),
+    ),
     _row("T3-r2", ("External", "def"), ("Email with banner", MB), ("Email with banner", MPP), ("No", PORTAL)),
-    _row("T3-r3", ("Mimecast Personal Portal", "app"), ("All", "def"), ("Notification", MB), ("Notification", MPP),
-         (" ", None), ("Yes", PORTAL)),
+    _row(
+        "T3-r3",
+        ("Mimecast Personal Portal", "app"),
+        ("All", "def"),
+        ("Notification", MB),
+        ("Notification", MPP),
+        (" ", None),
+        ("Yes", PORTAL),
+    ),
     _row("T3-r4", ("External", "def"), ("Email with banner", MB), ("Email with banner", MPP), ("Yes", PORTAL)),
-    _row("T3-r5", ("Secure Messaging Portal", "app"), ("Reply using the All definition", "def"), ("Notification", MB),
-         ("Notification", MPP), (" ", None), ("Yes", PORTAL)),
-    _row("T3-r6", ("Reply using the All definition", "def"), ("Email with banner", MB), ("Email with banner", MPP),
-         ("Yes", PORTAL)),
+    _row(
+        "T3-r5",
+        ("Secure Messaging Portal", "app"),
+        ("Reply using the All definition", "def"),
+        ("Notification", MB),
+        ("Notification", MPP),
+        (" ", None),
+        ("Yes", PORTAL),
+    ),
+    _row(
+        "T3-r6",
+        ("Reply using the All definition", "def"),
+        ("Email with banner", MB),
+        ("Email with banner", MPP),
+        ("Yes", PORTAL),
+    ),
 )
 
 

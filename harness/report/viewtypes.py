@@ -1,7 +1,7 @@
 """The report's view types: statuses, their order and labels, and the objects the pages show.
 
 Plain data and small pure helpers (worst status, verdict class, durations);
-``view`` fills these from RunResults + harness.spec.source, the templates print them.
+``view`` fills these from RunResults + harness.source_model.source, the templates print them.
 """
 
 from __future__ import annotations
@@ -9,26 +9,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from harness.conformance import results as R
-from harness.spec import source
+from harness import policy
+from harness import results as R
 from harness.report import anchors as A
 from harness.report import source_doc
 from harness.report.evidence import EvidenceView
+from harness.source_model import source
 
-STATUS_LABELS = {
-    R.PASSED: "Passed", R.FAILED: "Failed", R.NOT_APPLICABLE: "Not applicable",
-    R.NOT_SPECIFIED: "Not specified", R.HARNESS_ERROR: "Harness error",
-    R.CELL_OBSERVED: "Observed", R.CELL_NOT_RUN: "Not run", "absent": "Absent",
-    "contract_difference": "Contract difference", "missing": "Missing",
-}
-# A failed cell whose result carries level "contract" (an optional field of newer results.json) differs from
-# the vendor contract, not from the source's words: shown apart, as a "contract difference".
-CONTRACT = "contract_difference"
-# Cell statuses, worst first: a source cell shows the worst of its scenarios' cells.
-CELL_SEVERITY = (R.FAILED, CONTRACT, R.HARNESS_ERROR, R.CELL_NOT_RUN, R.NOT_APPLICABLE, R.CELL_OBSERVED, R.PASSED)
+# What a status shows and how bad it is are the policy's (harness/policy.py): a failed cell at level
+# "contract" differs from the vendor contract, not from the source's words, and shows as a contract difference.
+STATUS_LABELS = policy.LABELS
+CONTRACT = policy.CONTRACT_DIFFERENCE
+CELL_SEVERITY = policy.SEVERITY
 GROUPS = tuple((key, source.TABLE_TITLES[key]) for key in source.TABLE_ORDER)
-VERDICT_CLASSES = (("Not conformant", "fail"), ("Incomplete", "error"), ("Conformant (partial", "partial"),
-                   ("Conformant", "pass"))
+VERDICT_CLASSES = (
+    (policy.NOT_CONFORMANT, "fail"),
+    (policy.INCOMPLETE, "error"),
+    (f"{policy.CONFORMANT} (partial", "partial"),
+    (policy.CONFORMANT, "pass"),
+)
 
 
 def slug(text: str) -> str:
@@ -40,30 +39,20 @@ def verdict_class(verdict: str) -> str:
 
 
 def cell_status(scenario: R.ScenarioResult, cell: R.CellResult) -> str:
-    """A scenario's cell as shown: a cell its scenario never reached takes the scenario's reason."""
-    if cell.status == R.CELL_NOT_RUN and scenario.status in (R.HARNESS_ERROR, R.NOT_APPLICABLE):
-        return scenario.status
-    if cell.status == R.FAILED and cell.level == "contract":
-        return CONTRACT
-    return cell.status
+    """A scenario's cell as shown (harness/policy.py)."""
+    return policy.shown_cell_status(cell.status, cell.level, scenario.status)
 
 
 def scenario_status(scenario: R.ScenarioResult) -> str:
-    """A scenario as counted in the overview: failed only on contract-level cells -> contract difference."""
-    failed = [c for c in scenario.cells if c.status == R.FAILED]
-    if scenario.status == R.FAILED and failed and all(c.level == "contract" for c in failed):
-        return CONTRACT
+    """A scenario as counted in the overview."""
     return scenario.status
 
 
 def worst(statuses: list[str]) -> str:
-    ranked = [s for s in CELL_SEVERITY if s in statuses]
-    return ranked[0] if ranked else R.CELL_NOT_RUN
+    return policy.worst(statuses)
 
 
 @dataclass
-
-
 class Link:
     anchor: str
     label: str
@@ -72,8 +61,6 @@ class Link:
 
 
 @dataclass
-
-
 class CellView:
     ref: str
     column: str
@@ -95,8 +82,6 @@ class CellView:
 
 
 @dataclass
-
-
 class RowView:
     ref: str
     short: str
@@ -111,8 +96,6 @@ class RowView:
 
 
 @dataclass
-
-
 class TableView:
     key: str
     title: str
@@ -124,8 +107,6 @@ class TableView:
 
 
 @dataclass
-
-
 class SimpleRow:
     name: str
     text: str
@@ -136,8 +117,6 @@ class SimpleRow:
 
 
 @dataclass
-
-
 class DefectView:
     key: str
     title: str
@@ -146,8 +125,6 @@ class DefectView:
 
 
 @dataclass
-
-
 class ScenarioView:
     s: R.ScenarioResult
     anchor: str
@@ -158,8 +135,6 @@ class ScenarioView:
 
 
 @dataclass
-
-
 class GroupView:
     key: str
     title: str
@@ -168,8 +143,6 @@ class GroupView:
 
 
 @dataclass
-
-
 class ReportView:
     run: R.RunInfo
     verdict: str
@@ -186,7 +159,11 @@ class ReportView:
     overview: object = None  # svg.Markup of the per-table overview
     failures: list[ScenarioView] = field(default_factory=list)  # failed, contract differences, harness errors
     missing: list[str] = field(default_factory=list)  # scenarios that never reported (optional results field)
+    notices: list[str] = field(default_factory=list)  # what weakens the evidence: certificate checks off
+    explorations: list[R.Exploration] = field(default_factory=list)  # optional: the "Explored" section
+    explored: list = field(default_factory=list)  # harness/report/explored.py's outcomes
     source_lines: tuple = ()  # source_doc.document()
+    gallery: object = None  # gallery.Gallery: pictures of what the recipients saw (None: none)
     source_title: str = source.SOURCE_TITLE
     source_id: str = source.SOURCE_ID
 
@@ -195,7 +172,7 @@ def main_link(cell: CellView) -> Link | None:
     """Where clicking a cell leads: its worst scenario (the first of them, in run order)."""
     if not cell.links:
         return None
-    return min(cell.links, key=lambda l: CELL_SEVERITY.index(l.status) if l.status in CELL_SEVERITY else 9)
+    return min(cell.links, key=lambda item: CELL_SEVERITY.index(item.status) if item.status in CELL_SEVERITY else 9)
 
 
 def duration(seconds: float | None) -> str:

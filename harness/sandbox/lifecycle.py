@@ -3,7 +3,7 @@
 Owns:
 
 * ``Sandbox``: a run dir (a temp dir, removed on stop, or one given and
-  kept), Mailpit (harness/sandbox/mailpit.py), then the gateway
+  kept; made 0700, and every file in it 0600: the children run with umask 0o077), Mailpit (harness/sandbox/mailpit.py), then the gateway
   (``python -m harness.gateway --config RUN_DIR/gateway.toml``) relaying to
   Mailpit, each started with a deadline and checked ready (Mailpit /readyz;
   gateway ready_file, GET /healthz 200 and an SMTP 220). ``info()`` lists
@@ -35,12 +35,12 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from harness.sandbox import private, procs
 from harness.errors import HarnessError
+from harness.files import toml_text
 from harness.mailbox.mailpit import MailpitClient
+from harness.sandbox import private, procs
 from harness.sandbox.mailpit import MailpitProcess
 from harness.sandbox.state import read_state
-from harness.target.files import toml_text
 from harness.sandbox.tls import TlsSetup
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
@@ -56,7 +56,7 @@ class GatewaySettings:
     extra: dict[str, Any] = field(default_factory=dict)  # any other contract key
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> "GatewaySettings":
+    def from_mapping(cls, data: Mapping[str, Any]) -> GatewaySettings:
         own = {f.name for f in fields(cls)} - {"extra"}
         settings = cls(**{k: v for k, v in data.items() if k in own})
         settings.extra.update({k: v for k, v in data.items() if k not in own})
@@ -75,13 +75,23 @@ class Sandbox:
     delivering into IMAP mailboxes (harness/sandbox/mailserver.py).
     """
 
-    def __init__(self, run_dir: str | Path | None = None,
-                 settings: GatewaySettings | Mapping[str, Any] | None = None, *,
-                 variant: str | None = None, internal_domains: Sequence[str] | None = None,
-                 with_gateway: bool = True, mailpit_options: Mapping[str, Any] | None = None,
-                 state_path: Path | None = None, gateway_argv: Sequence[str] | None = None,
-                 ready_deadline_s: float = 20.0, relay: tuple[str, int] | None = None, tls: str = "none",
-                 auth: bool = False, http_tls: bool | None = None):
+    def __init__(
+        self,
+        run_dir: str | Path | None = None,
+        settings: GatewaySettings | Mapping[str, Any] | None = None,
+        *,
+        variant: str | None = None,
+        internal_domains: Sequence[str] | None = None,
+        with_gateway: bool = True,
+        mailpit_options: Mapping[str, Any] | None = None,
+        state_path: Path | None = None,
+        gateway_argv: Sequence[str] | None = None,
+        ready_deadline_s: float = 20.0,
+        relay: tuple[str, int] | None = None,
+        tls: str = "none",
+        auth: bool = False,
+        http_tls: bool | None = None,
+    ):
         if settings is None or isinstance(settings, GatewaySettings):
             self.settings = settings or GatewaySettings()
         else:
@@ -108,15 +118,16 @@ class Sandbox:
         self.tls = TlsSetup(tls, auth, tls != "none" if http_tls is None else http_tls)
 
     # -- lifecycle -----------------------------------------------------------
-    def start(self) -> "Sandbox":
+    def start(self) -> Sandbox:
         started = time.monotonic()
         if self._given_run_dir is None:
             self._temp_run_dir = private.make_private_dir("smlite-sandbox-")
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        private.make_private_folder(self.run_dir)  # its databases hold sessions, tokens and every body
         try:
             if self.relay is None:
-                self.mailpit = MailpitProcess(self.run_dir, ready_deadline_s=self.ready_deadline_s,
-                                              **self.mailpit_options).start()
+                self.mailpit = MailpitProcess(
+                    self.run_dir, ready_deadline_s=self.ready_deadline_s, **self.mailpit_options
+                ).start()
             if self.with_gateway:
                 self._start_gateway()
         except BaseException:
@@ -142,7 +153,7 @@ class Sandbox:
         assert run_dir is not None, "sandbox not started"
         return run_dir
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self.start()
 
     def __exit__(self, *_exc: object) -> None:
@@ -181,7 +192,8 @@ class Sandbox:
         scheme = "https" if self.tls.http_tls else "http"
         http = f"{scheme}://{host}:{self.gateway_ports['http_port']}" if self.gateway else None
         return {
-            "mailpit_api": mp and mp.api_url, "mailpit_ui": mp and mp.ui_url,
+            "mailpit_api": mp and mp.api_url,
+            "mailpit_ui": mp and mp.ui_url,
             "mailpit_smtp": mp and (mp.smtp_host, mp.smtp_port),
             "gateway_smtp": (host, self.gateway_ports["smtp_port"]) if self.gateway else None,
             "gateway_http": http,
@@ -200,23 +212,31 @@ class Sandbox:
 
     def _tls_info(self) -> dict[str, Any]:
         t = self.tls
-        return {"smtp_tls": t.smtp_tls, "http_tls": t.http_tls,
-                "ca_bundle": str(t.ca_bundle) if t.ca_bundle else None,
-                "smtp_username": t.username if t.auth else None,
-                "smtp_password": t.password if t.auth else None}
+        return {
+            "smtp_tls": t.smtp_tls,
+            "http_tls": t.http_tls,
+            "ca_bundle": str(t.ca_bundle) if t.ca_bundle else None,
+            "smtp_username": t.username if t.auth else None,
+            "smtp_password": t.password if t.auth else None,
+        }
 
     # -- gateway -------------------------------------------------------------
     def gateway_config(self) -> dict[str, Any]:
         assert self.mailpit is not None or self.relay is not None
-        relay = self.relay or (self.mailpit.smtp_host, self.mailpit.smtp_port)
+        relay = self.relay or (self.mailpit.smtp_host, self.mailpit.smtp_port)  # type: ignore[union-attr]
         s = self.settings
         return {
             "internal_domains": list(s.internal_domains),
-            "smtp_host": procs.LOOPBACK, "smtp_port": self.gateway_ports["smtp_port"],
-            "http_host": procs.LOOPBACK, "http_port": self.gateway_ports["http_port"],
+            "smtp_host": procs.LOOPBACK,
+            "smtp_port": self.gateway_ports["smtp_port"],
+            "http_host": procs.LOOPBACK,
+            "http_port": self.gateway_ports["http_port"],
             "database": str(self.run_dir / "gateway.sqlite3"),
-            "relay_host": relay[0], "relay_port": relay[1],
-            "admin_token": s.admin_token, "test_clock": s.test_clock, "variant": s.variant,
+            "relay_host": relay[0],
+            "relay_port": relay[1],
+            "admin_token": s.admin_token,
+            "test_clock": s.test_clock,
+            "variant": s.variant,
             "sandbox_sign_in": True,  # the printed MPP URL opens a sign-in page (pick or type a user)
             "ready_file": str(self.run_dir / "gateway.ready.json"),
             **s.extra,
@@ -232,28 +252,39 @@ class Sandbox:
         env = {k: v for k, v in os.environ.items() if k != VARIANT_ENV}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_ROOT), env.get("PYTHONPATH")]))
         self.gateway = procs.start_process(
-            "gateway", [*self.gateway_argv, "--config", str(config_path)],
-            self.run_dir / "gateway.log", env=env, cwd=self.run_dir)
+            "gateway",
+            [*self.gateway_argv, "--config", str(config_path)],
+            self.run_dir / "gateway.log",
+            env=env,
+            cwd=self.run_dir,
+        )
         child = self.gateway
 
         def ready() -> bool:
             if not child.alive():
-                raise HarnessError("The gateway exited during startup",
-                                   f"exit code {child.returncode}; command: {' '.join(child.argv)}",
-                                   observed=child.log_tail())
+                raise HarnessError(
+                    "The gateway exited during startup",
+                    f"exit code {child.returncode}; command: {' '.join(child.argv)}",
+                    observed=child.log_tail(),
+                )
             ports = json.loads(ready_file.read_text())  # OSError/ValueError: not yet
             self.gateway_ports = {"smtp_port": ports["smtp_port"], "http_port": ports["http_port"]}
             base = f"{'https' if self.tls.http_tls else 'http'}://{procs.LOOPBACK}:{ports['http_port']}"
             context = self.tls.client_context()
             smtp_context = context if self.tls.smtp_tls == "implicit" else None
-            return (procs.http_status(f"{base}/healthz", timeout_s=1.0, ssl_context=context) == 200
-                    and procs.smtp_greeting(procs.LOOPBACK, ports["smtp_port"], 1.0,
-                                            ssl_context=smtp_context).startswith("220"))
+            return procs.http_status(
+                f"{base}/healthz", timeout_s=1.0, ssl_context=context
+            ) == 200 and procs.smtp_greeting(
+                procs.LOOPBACK, ports["smtp_port"], 1.0, ssl_context=smtp_context
+            ).startswith("220")
 
-        procs.wait_until(ready, self.ready_deadline_s,
-                         f"the gateway to write {ready_file}, answer GET /healthz with 200 "
-                         "and greet with SMTP 220", retry_on=(OSError, ValueError),
-                         observe=lambda: f"log tail:\n{child.log_tail()}")
+        procs.wait_until(
+            ready,
+            self.ready_deadline_s,
+            f"the gateway to write {ready_file}, answer GET /healthz with 200 and greet with SMTP 220",
+            retry_on=(OSError, ValueError),
+            observe=lambda: f"log tail:\n{child.log_tail()}",
+        )
 
     # -- state file ----------------------------------------------------------
     def _write_state(self) -> None:
@@ -264,5 +295,5 @@ class Sandbox:
 
     def _remove_state(self) -> None:
         state = read_state(self.state_path, include_stale=True) if self.state_path else None
-        if state and state.get("owner_pid") == os.getpid():
+        if state and self.state_path and state.get("owner_pid") == os.getpid():
             self.state_path.unlink(missing_ok=True)

@@ -26,7 +26,9 @@ from __future__ import annotations
 import os
 import threading
 
-from harness.gateway.lifeline import ENV  # noqa: F401  (re-exported: the variable the gateway reads)
+# the variable harness/gateway/lifeline.py reads: a protocol between two programs, written on both sides
+# (the harness reaches the gateway only as a process; tests/test_killed_harness_leaves_nothing.py checks they agree)
+ENV = "SMLITE_LIFELINE_FD"
 
 _pipe: tuple[int, int] | None = None
 _pipe_lock = threading.Lock()

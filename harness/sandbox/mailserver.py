@@ -28,9 +28,9 @@ Postfix; what is needed is two small configuration files each.
 
 from __future__ import annotations
 
+import grp
 import os
 import pwd
-import grp
 import secrets
 import shutil
 import signal
@@ -40,21 +40,26 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.sandbox import procs
 from harness.errors import HarnessError
+from harness.sandbox import private, procs
+from harness.sandbox.mailserver_config import POSTFIX_MASTER_CF, MailServerConfig
 
 DOVECOT = "/usr/sbin/dovecot"
 POSTFIX = "/usr/sbin/postfix"
-POSTFIX_MASTER_CF = Path("/usr/share/postfix/master.cf.dist")
 APT_PACKAGES = ("dovecot-imapd", "dovecot-lmtpd", "postfix")
+# Folders Postfix's and Dovecot's unprivileged users must walk through (never list or read): the run dir,
+# dovecot/ and postfix/. Files holding a password or mail are 0600; the children run with umask 0o077.
+TRAVERSE_ONLY = 0o711
 
 
 def available() -> str | None:
     """None if a MailPath can start here, else why not (one line)."""
     missing = [p for p in (DOVECOT, POSTFIX, str(POSTFIX_MASTER_CF)) if not Path(p).exists()]
     if missing:
-        return (f"{', '.join(missing)} missing: as root run scripts/bootstrap --imap "
-                f"(apt-get install {' '.join(APT_PACKAGES)})")
+        return (
+            f"{', '.join(missing)} missing: as root run scripts/bootstrap --imap "
+            f"(apt-get install {' '.join(APT_PACKAGES)})"
+        )
     if os.geteuid() != 0:
         return "Postfix's master runs only as root (a private Postfix instance cannot start unprivileged)"
     return None
@@ -95,11 +100,10 @@ def _sessions_members(sessions: set[int]) -> list[int]:
     return found
 
 
-class MailPath:
+class MailPath(MailServerConfig):
     """Dovecot + Postfix for `domains`; ``with MailPath(domains=[...]) as mp: mp.smtp_port, mp.imap_port``."""
 
-    def __init__(self, domains: Sequence[str], run_dir: str | Path | None = None, *,
-                 ready_deadline_s: float = 20.0):
+    def __init__(self, domains: Sequence[str], run_dir: str | Path | None = None, *, ready_deadline_s: float = 20.0):
         reason = available()
         if reason:
             raise HarnessError("Cannot start the IMAP mail path", reason)
@@ -124,18 +128,20 @@ class MailPath:
         return run_dir
 
     # -- lifecycle -----------------------------------------------------------
-    def start(self) -> "MailPath":
+    def start(self) -> MailPath:
         started = time.monotonic()
         if self._given_run_dir is None:
             self._temp = Path(tempfile.mkdtemp(prefix="smlite-mailpath-")).resolve()
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.run_dir.chmod(0o755)  # Postfix's and Dovecot's unprivileged processes walk through it
+        self.run_dir.chmod(TRAVERSE_ONLY)
         closed = [str(a) for a in self.run_dir.parents if not a.stat().st_mode & 0o001]
         if closed:
             self.stop()
-            raise HarnessError("The mail path's run dir is out of reach of Postfix's and Dovecot's users",
-                               f"{closed[0]} is not world-searchable (o+x); give a run dir elsewhere, or none "
-                               "(a fresh folder in the system temp dir)")
+            raise HarnessError(
+                "The mail path's run dir is out of reach of Postfix's and Dovecot's users",
+                f"{closed[0]} is not world-searchable (o+x); give a run dir elsewhere, or none "
+                "(a fresh folder in the system temp dir)",
+            )
         self.imap_port, self.lmtp_port, self.smtp_port = procs.free_ports(3)
         try:
             self._start_dovecot()
@@ -163,7 +169,7 @@ class MailPath:
             shutil.rmtree(self._temp, ignore_errors=True)
             self._temp = None
 
-    def __enter__(self) -> "MailPath":
+    def __enter__(self) -> MailPath:
         return self.start()
 
     def __exit__(self, *_exc: object) -> None:
@@ -195,159 +201,74 @@ class MailPath:
         return [c for c in (self.dovecot, self.postfix) if c is not None and not c.alive()]
 
     # -- Dovecot -------------------------------------------------------------
-    def dovecot_config(self) -> str:
-        d = self.run_dir / "dovecot"
-        if os.geteuid() == 0:
-            internal, login = "dovecot", "dovenull"
-            mail_uid, mail_gid = pwd.getpwnam("nobody").pw_uid, grp.getgrnam("nogroup").gr_gid
-        else:
-            internal = login = pwd.getpwuid(os.geteuid()).pw_name
-            mail_uid, mail_gid = os.geteuid(), os.getegid()
-        mail = self.run_dir / "mail"
-        return f"""# smlite: a private Dovecot for tests (harness/sandbox/mailserver.py)
-instance_name = smlite-{self.run_dir.name}
-base_dir = {d}/run
-state_dir = {d}/state
-log_path = {d}/dovecot.log
-listen = {self.host}
-protocols = imap lmtp
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-auth_username_format = %Lu
-auth_master_user_separator = *
-default_internal_user = {internal}
-default_login_user = {login}
-first_valid_uid = {min(mail_uid, 500)}
-first_valid_gid = {min(mail_gid, 500)}
-mail_location = maildir:{mail}/%d/%n
-mailbox_idle_check_interval = 1s
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {d}/master-users
-  master = yes
-}}
-passdb {{
-  driver = static
-  args = password={self.password}
-}}
-userdb {{
-  driver = static
-  args = uid={mail_uid} gid={mail_gid} home={mail}/%d/%n
-}}
-service imap-login {{
-  chroot =
-  inet_listener imap {{
-    address = {self.host}
-    port = {self.imap_port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service lmtp {{
-  inet_listener lmtp {{
-    address = {self.host}
-    port = {self.lmtp_port}
-  }}
-}}
-service anvil {{
-  chroot =
-}}
-protocol lmtp {{
-  postmaster_address = postmaster@{self.domains[0]}
-}}
-"""
-
     def _start_dovecot(self) -> None:
         d = self.run_dir / "dovecot"
         for sub in ("run", "state"):
             (d / sub).mkdir(parents=True, exist_ok=True)
-        (d / "master-users").write_text(f"{self.master_user}:{{PLAIN}}{self.master_password}\n")
+        d.chmod(TRAVERSE_ONLY)
+        (d / "state").chmod(0o700)  # read and written by Dovecot's master (root or this user) only
+        users = private.write_private(d / "master-users", f"{self.master_user}:{{PLAIN}}{self.master_password}\n")
+        if os.geteuid() == 0:  # Dovecot's auth process reads it as its internal user
+            os.chown(users, pwd.getpwnam("dovecot").pw_uid, -1)
         mail = self.run_dir / "mail"
         mail.mkdir(exist_ok=True)
+        mail.chmod(0o700)  # Dovecot gives new maildirs and messages the mode of this root: 0700 and 0600
         if os.geteuid() == 0:
             os.chown(mail, pwd.getpwnam("nobody").pw_uid, grp.getgrnam("nogroup").gr_gid)
-        conf = d / "dovecot.conf"
-        conf.write_text(self.dovecot_config())
+        conf = private.write_private(d / "dovecot.conf", self.dovecot_config())  # the shared password
         self.dovecot = procs.start_process("dovecot", [DOVECOT, "-F", "-c", str(conf)], d / "stdout.log")
         self._sessions.add(self.dovecot.pid)
         child = self.dovecot
 
         def ready() -> bool:
             if not child.alive():
-                raise HarnessError("Dovecot exited during startup", f"exit code {child.returncode}",
-                                   observed=self._tail(d / "dovecot.log") + child.log_tail())
-            return (imap_greeting(self.host, self.imap_port, 1.0).startswith("* OK")
-                    and procs.smtp_greeting(self.host, self.lmtp_port, 1.0).startswith("220"))
+                raise HarnessError(
+                    "Dovecot exited during startup",
+                    f"exit code {child.returncode}",
+                    observed=self._tail(d / "dovecot.log") + child.log_tail(),
+                )
+            return imap_greeting(self.host, self.imap_port, 1.0).startswith("* OK") and procs.smtp_greeting(
+                self.host, self.lmtp_port, 1.0
+            ).startswith("220")
 
-        procs.wait_until(ready, self.ready_deadline_s,
-                         f"Dovecot greeting on IMAP {self.imap_port} and LMTP {self.lmtp_port}",
-                         observe=lambda: self._tail(d / "dovecot.log"))
+        procs.wait_until(
+            ready,
+            self.ready_deadline_s,
+            f"Dovecot greeting on IMAP {self.imap_port} and LMTP {self.lmtp_port}",
+            observe=lambda: self._tail(d / "dovecot.log"),
+        )
 
     # -- Postfix -------------------------------------------------------------
-    def postfix_main_cf(self) -> str:
-        p = self.run_dir / "postfix"
-        return f"""# smlite: a private Postfix for tests (harness/sandbox/mailserver.py)
-compatibility_level = 3.6
-queue_directory = {p}/queue
-data_directory = {p}/data
-maillog_file = {p}/postfix.log
-maillog_file_prefixes = {p}
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = mx.smlite.test
-mydomain = smlite.test
-myorigin = $myhostname
-inet_interfaces = {self.host}
-inet_protocols = ipv4
-mydestination =
-local_transport = error:no local delivery here
-relayhost =
-relay_domains =
-mynetworks = 127.0.0.0/8
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-virtual_mailbox_domains = {' '.join(self.domains)}
-virtual_transport = lmtp:inet:{self.host}:{self.lmtp_port}
-alias_maps =
-alias_database =
-biff = no
-append_dot_mydomain = no
-smtp_dns_support_level = disabled
-lmtp_dns_support_level = disabled
-smtpd_banner = $myhostname ESMTP smlite test Postfix
-message_size_limit = 52428800
-"""
-
-    def postfix_master_cf(self) -> str:
-        lines = []
-        for line in POSTFIX_MASTER_CF.read_text().splitlines():
-            if line.startswith("smtp ") and " inet " in f" {line} ":
-                line = f"{self.host}:{self.smtp_port} inet n - n - - smtpd"
-            lines.append(line)
-        return "\n".join(lines) + "\n"
-
     def _start_postfix(self) -> None:
         p = self.run_dir / "postfix"
         etc = p / "etc"  # apart from the queue: `postfix check` wants everything under it owned by root
         for folder in (p, etc, p / "queue"):
             folder.mkdir(parents=True, exist_ok=True)
-            folder.chmod(0o755)
+            folder.chmod(TRAVERSE_ONLY)
         (etc / "main.cf").write_text(self.postfix_main_cf())
         (etc / "master.cf").write_text(self.postfix_master_cf())
+        procs.open_private_log(p / "postfix.log").close()  # postlogd appends to it; it would create it 0644
         self.postfix = procs.start_process("postfix", [POSTFIX, "-c", str(etc), "start-fg"], p / "stdout.log")
         self._sessions.add(self.postfix.pid)
         child = self.postfix
 
         def ready() -> bool:
             if not child.alive():
-                raise HarnessError("Postfix exited during startup", f"exit code {child.returncode}",
-                                   observed=self._tail(p / "postfix.log") + child.log_tail())
-            return (self._postfix_master_pid() is not None
-                    and procs.smtp_greeting(self.host, self.smtp_port, 1.0).startswith("220"))
+                raise HarnessError(
+                    "Postfix exited during startup",
+                    f"exit code {child.returncode}",
+                    observed=self._tail(p / "postfix.log") + child.log_tail(),
+                )
+            return self._postfix_master_pid() is not None and procs.smtp_greeting(
+                self.host, self.smtp_port, 1.0
+            ).startswith("220")
 
-        procs.wait_until(ready, self.ready_deadline_s, f"Postfix greeting with 220 on {self.smtp_port}",
-                         observe=lambda: self._tail(p / "postfix.log") + child.log_tail())
+        procs.wait_until(
+            ready,
+            self.ready_deadline_s,
+            f"Postfix greeting with 220 on {self.smtp_port}",
+            observe=lambda: self._tail(p / "postfix.log") + child.log_tail(),
+        )
 
     @staticmethod
     def _tail(path: Path, lines: int = 20) -> str:
@@ -359,8 +280,13 @@ message_size_limit = 52428800
     # -- for profiles ----------------------------------------------------------
     def mailbox_settings(self, *, master: bool = False) -> dict[str, object]:
         """The profile's ``[mailbox]`` table for this mail path (shared password, or the master user)."""
-        settings: dict[str, object] = {"kind": "imap", "host": self.host, "port": self.imap_port,
-                                       "tls": "none", "user": "{address}"}
+        settings: dict[str, object] = {
+            "kind": "imap",
+            "host": self.host,
+            "port": self.imap_port,
+            "tls": "none",
+            "user": "{address}",
+        }
         if master:
             settings |= {"master_user": self.master_user, "password": self.master_password}
         else:

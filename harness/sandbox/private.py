@@ -6,6 +6,12 @@ Owns:
   made 0700 (``mkdtemp``) holding an owner file ``.smlite-owner`` (0600):
   the creating process's pid and its kernel start time, so a reused pid is
   not mistaken for the owner. ``private_tempdir`` removes the folder on exit.
+* ``make_private_folder(path)``: a folder the user named (``--run-dir``, a run's
+  report folder) made 0700 when it does not exist yet (its parents as usual);
+  one that exists keeps its mode - what is written into it is 0600 anyway - and
+  a path through a regular file is one ``HarnessError`` line.
+* ``make_tree_private(folder)``: every folder below 0700 and every file 0600
+  (a report made with ``--reveal-secrets``).
 * ``write_private(path, text)``: a file written atomically with mode 0600
   (harness/files.py), its folder made 0700 when missing. For the run's
   profile.json, the sandbox state file, the gateway's config (admin token).
@@ -49,7 +55,7 @@ def process_start_time(pid: int) -> int | None:
     except OSError:
         return None
     try:
-        return int(stat[stat.rindex(")") + 2:].split()[19])  # field 22; the name may hold spaces and ')'
+        return int(stat[stat.rindex(")") + 2 :].split()[19])  # field 22; the name may hold spaces and ')'
     except (ValueError, IndexError):
         return None
 
@@ -74,7 +80,7 @@ def owner_alive(record: Any) -> bool:
         pass  # another user's process with that pid: alive, and not the owner unless start times agree
     try:
         state = Path(f"/proc/{pid}/stat").read_text()
-        if state[state.rindex(")") + 2:].split()[0] == "Z":
+        if state[state.rindex(")") + 2 :].split()[0] == "Z":
             return False
     except (OSError, ValueError, IndexError):
         pass
@@ -110,6 +116,29 @@ def private_tempdir(prefix: str = "smlite-run-", base: str | Path | None = None)
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def make_private_folder(path: str | Path) -> Path:
+    """``path`` as a folder, made 0700 if it is new (a folder that exists keeps its mode)."""
+    path = Path(path)
+    existed = path.is_dir()
+    ensure_dir(path, mode=0o700)
+    if not existed:
+        with contextlib.suppress(OSError):
+            os.chmod(path, 0o700)  # mkdir's mode passes through the umask: say it outright
+    return path
+
+
+def make_tree_private(folder: str | Path) -> None:
+    """``folder`` and every folder below it 0700, every file in it 0600 (symlinks left alone)."""
+    for root, _dirs, files in os.walk(folder):
+        with contextlib.suppress(OSError):
+            os.chmod(root, 0o700)
+        for name in files:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                with contextlib.suppress(OSError):
+                    os.chmod(path, 0o600)
+
+
 def write_private(path: str | Path, text: str) -> Path:
     """Write a file only its owner may read (0600), atomically; a missing folder is made 0700."""
     path = Path(path)
@@ -118,8 +147,9 @@ def write_private(path: str | Path, text: str) -> Path:
     return atomic_write_text(path, text, mode=0o600)
 
 
-def sweep_stale(base: str | Path | None = None, prefixes: Iterable[str] = PREFIXES,
-                state_files: Iterable[str | Path] = ()) -> list[Path]:
+def sweep_stale(
+    base: str | Path | None = None, prefixes: Iterable[str] = PREFIXES, state_files: Iterable[str | Path] = ()
+) -> list[Path]:
     """Remove what dead smlite processes left: their private temp folders in `base` (the system temp
     folder by default) and any of `state_files` whose ``owner_pid`` is gone. Returns what was removed."""
     base = Path(base or tempfile.gettempdir())
@@ -150,8 +180,9 @@ def sweep_stale(base: str | Path | None = None, prefixes: Iterable[str] = PREFIX
             state = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if isinstance(state, dict) and not owner_alive({"pid": state.get("owner_pid"),
-                                                        "start_time": state.get("owner_start_time")}):
+        if isinstance(state, dict) and not owner_alive(
+            {"pid": state.get("owner_pid"), "start_time": state.get("owner_start_time")}
+        ):
             with contextlib.suppress(OSError):
                 path.unlink()
                 removed.append(path)

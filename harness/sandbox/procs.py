@@ -4,7 +4,10 @@ Owns:
 
 * ``free_port`` / ``free_ports``: free TCP ports on the loopback interface.
 * ``start_process``: a child in its own process group (its own session), with
-  stdout and stderr appended to a log file; ``ChildProcess.stop`` sends
+  stdout and stderr appended to a log file only its owner may read (0600), and a
+  umask of 0o077 (``PRIVATE_UMASK``), so every file a child makes - Mailpit's and
+  the gateway's SQLite databases with their -wal and -shm files, which hold live
+  sessions, portal tokens and every message body - is 0600 whatever the user's umask; ``ChildProcess.stop`` sends
   SIGTERM to the whole group, then SIGKILL after a deadline, so nothing the
   child started survives it.
 * children die with the harness even when it is SIGKILLed (nothing runs in
@@ -39,33 +42,30 @@ the gateway for the CLI as well as for tests.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import ctypes
 import ctypes.util
 import os
 import queue
-import sys
 import re
 import signal
 import socket
 import subprocess
+import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from harness.errors import HarnessError
 from harness.sandbox import lifeline
+from harness.sandbox.probes import http_status, smtp_greeting, wait_until  # noqa: F401  (re-exported)
 
 T = TypeVar("T")
 _ERROR_LINE = re.compile(r"error|fatal|traceback|exception", re.I)
 LOOPBACK = "127.0.0.1"
+PRIVATE_UMASK = 0o077  # files a child makes: owner only
 
-_live: dict[int, "ChildProcess"] = {}
+_live: dict[int, ChildProcess] = {}
 _live_lock = threading.Lock()
 _exit_hooks_installed = False
 
@@ -165,22 +165,32 @@ def start_process(
     child_env = dict(os.environ if env is None else env)
     fd = lifeline.child_fd()
     child_env[lifeline.ENV] = str(fd)
-    with open(log_path, "ab") as log:
-        popen = _fork_from_long_lived_thread(lambda: subprocess.Popen(
-            list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=child_env,
-            cwd=cwd,
-            start_new_session=True,
-            pass_fds=(fd,),
-            **tied_to_parent(),
-        ))
+    with open_private_log(log_path) as log:
+        popen = _fork_from_long_lived_thread(
+            lambda: subprocess.Popen(
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=child_env,
+                cwd=cwd,
+                start_new_session=True,
+                pass_fds=(fd,),
+                umask=PRIVATE_UMASK,
+                **tied_to_parent(),
+            )
+        )
     child = ChildProcess(name=name, argv=list(argv), log_path=log_path, popen=popen)
     with _live_lock:
         _live[child.pid] = child
     return child
+
+
+def open_private_log(path: Path) -> Any:
+    """``path`` opened for appending, created 0600 (a log from an earlier run is made 0600 too)."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "ab")
 
 
 # -- dying with the parent ------------------------------------------------------------
@@ -219,7 +229,7 @@ def tied_to_parent(sig: int = signal.SIGTERM) -> dict[str, Any]:
     return {"preexec_fn": die_with_parent}
 
 
-_spawn_requests: "queue.SimpleQueue[tuple[Callable[[], Any], queue.SimpleQueue]]" = queue.SimpleQueue()
+_spawn_requests: queue.SimpleQueue[tuple[Callable[[], Any], queue.SimpleQueue]] = queue.SimpleQueue()
 _spawner: threading.Thread | None = None
 _spawner_lock = threading.Lock()
 
@@ -259,78 +269,6 @@ def stop_all(deadline_s: float = 5.0) -> None:
     """Stop every child still registered, newest first."""
     for child in reversed(live_children()):
         child.stop(deadline_s)
-
-
-def wait_until(
-    predicate: Callable[[], T],
-    deadline: float,
-    describe: str,
-    *,
-    observe: Callable[[], Any] | None = None,
-    retry_on: tuple[type[BaseException], ...] = (OSError,),
-    first_interval: float = 0.01,
-    max_interval: float = 0.1,
-) -> T:
-    """Poll `predicate` until it returns something truthy, and return that.
-
-    `deadline` is in seconds from now; `describe` names what is expected
-    ("Mailpit answering /readyz on ..."). Exceptions in `retry_on` count as
-    "not yet" (connection refused while a server starts); any other exception
-    propagates at once (a child that died raises its own HarnessError). On
-    timeout: HarnessError whose ``observed`` is ``observe()`` if given, else
-    the predicate's last result or exception.
-    """
-    give_up_at = time.monotonic() + deadline
-    interval = first_interval
-    while True:
-        try:
-            result = predicate()
-            if result:
-                return result
-            seen: Any = repr(result)
-        except retry_on as exc:
-            seen = f"{type(exc).__name__}: {exc}"
-        remaining = give_up_at - time.monotonic()
-        if remaining <= 0:
-            if observe is not None:
-                seen = observe()
-            raise HarnessError(
-                f"Timed out after {deadline:g}s", f"expected {describe}", observed=seen
-            )
-        time.sleep(min(interval, remaining))  # poll until the deadline
-        interval = min(interval * 1.6, max_interval)
-
-
-def smtp_greeting(host: str, port: int, timeout_s: float = 2.0, ssl_context: Any = None) -> str:
-    """The server's first line (e.g. '220 ... ESMTP'); raises OSError if none.
-    With ``ssl_context`` the connection is wrapped in TLS first (implicit TLS)."""
-    with contextlib.ExitStack() as stack:
-        sock = stack.enter_context(socket.create_connection((host, port), timeout=timeout_s))
-        if ssl_context is not None:
-            sock = stack.enter_context(ssl_context.wrap_socket(sock, server_hostname=host))
-        data = b""
-        while b"\n" not in data:
-            chunk = sock.recv(1024)
-            if not chunk:
-                break
-            data += chunk
-        try:
-            sock.sendall(b"QUIT\r\n")
-        except OSError:
-            pass
-    return data.decode("latin-1").strip()
-
-
-def http_status(url: str, timeout_s: float = 2.0, headers: Mapping[str, str] | None = None,
-                ssl_context: Any = None) -> int:
-    """HTTP status of a GET (4xx/5xx returned, not raised); OSError if no answer.
-    ``ssl_context`` verifies an https URL (e.g. against the sandbox's own CA)."""
-    request = urllib.request.Request(url, headers=dict(headers or {}))
-    try:
-        with urllib.request.urlopen(request, timeout=timeout_s, context=ssl_context) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
 
 
 def _signal_group(pgid: int, sig: int) -> None:

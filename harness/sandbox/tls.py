@@ -56,7 +56,7 @@ class TlsSetup:
                 import trustme  # only needed when TLS is asked for
 
                 started = time.monotonic()
-                tls_dir.mkdir(parents=True, exist_ok=True)
+                tls_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
                 ca = trustme.CA(organization_name="smlite sandbox CA")
                 server = ca.issue_cert(*hosts, organization_name="smlite reference gateway")
                 ca.cert_pem.write_to_path(str(ca_path))
@@ -64,11 +64,11 @@ class TlsSetup:
                 for extra in server.cert_chain_pems[1:]:
                     extra.write_to_path(str(cert_path), append=True)
                 server.private_key_pem.write_to_path(str(key_path))
-                key_path.chmod(0o600)
+                for pem in (ca_path, cert_path, key_path):  # the key is secret; the rest private like the run dir
+                    pem.chmod(0o600)
                 self.cert_seconds = time.monotonic() - started
             self.ca_bundle = ca_path
-            keys.update(smtp_tls=self.smtp_tls, tls_cert=str(cert_path), tls_key=str(key_path),
-                        http_tls=self.http_tls)
+            keys.update(smtp_tls=self.smtp_tls, tls_cert=str(cert_path), tls_key=str(key_path), http_tls=self.http_tls)
         if self.auth:
             keys.update(smtp_auth_required=True, smtp_users={self.username: self.password})
         return keys

@@ -19,10 +19,36 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_bench_prints_every_row_and_writes_json(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "--repeat", "1", "--select", "definitions", "--latency-samples", "3",
-         "--ingest-messages", "12", "--concurrency", "2", "--cold-starts", "1", "--out", str(tmp_path),
-         "--load-seconds", "1", "--failing-variant", "internal-as-external"],
-        cwd=REPO, capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--repeat",
+            "1",
+            "--select",
+            "definitions",
+            "--latency-samples",
+            "3",
+            "--ingest-messages",
+            "12",
+            "--concurrency",
+            "2",
+            "--cold-starts",
+            "1",
+            "--out",
+            str(tmp_path),
+            "--load-seconds",
+            "3",
+            "--failing-variant",
+            "internal-as-external",
+            "--delays",
+            "0.5",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.splitlines()
     for row in ROWS:

@@ -93,10 +93,22 @@ class Mailpit:
     def start(self) -> None:
         with open(self.workdir / "mailpit.log", "ab") as log:
             self.proc = subprocess.Popen(
-                [self.binary, "--listen", f"127.0.0.1:{self.http_port}", "--smtp", f"127.0.0.1:{self.smtp_port}",
-                 "--database", str(self.workdir / "mailpit.db"), "--disable-version-check",
-                 "--smtp-disable-rdns", "--max", "0"],
-                stdout=log, stderr=subprocess.STDOUT)
+                [
+                    self.binary,
+                    "--listen",
+                    f"127.0.0.1:{self.http_port}",
+                    "--smtp",
+                    f"127.0.0.1:{self.smtp_port}",
+                    "--database",
+                    str(self.workdir / "mailpit.db"),
+                    "--disable-version-check",
+                    "--smtp-disable-rdns",
+                    "--max",
+                    "0",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
         def up():
             if self.proc.poll() is not None:
@@ -131,6 +143,7 @@ class Mailpit:
 
     def wait(self, tag: str, count: int = 1, timeout: float = 10.0) -> list[EmailMessage]:
         """Wait until ``count`` messages whose subject contains ``tag`` arrived; return them parsed."""
+
         def enough():
             found = self.search(f"subject:{tag}")
             return found if len(found) >= count else None
@@ -185,11 +198,11 @@ class Gateway:
         path.write_text("".join(f"{k} = {_toml(v)}\n" for k, v in self.cfg.items()))
         return path
 
-    def start(self) -> "Gateway":
+    def start(self) -> Gateway:
         self.launch()
         return self.wait_ready()
 
-    def launch(self) -> "Gateway":
+    def launch(self) -> Gateway:
         """Start the process without waiting for it to be ready."""
         ready = Path(self.cfg["ready_file"])
         if ready.exists():
@@ -199,11 +212,16 @@ class Gateway:
             env.pop("SMLITE_GATEWAY_VARIANT", None)
         env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
         self.log = open(self.workdir / "gateway.log", "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "harness.gateway", "--config", str(self.write_config())],
-                                     cwd=str(ROOT), env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "harness.gateway", "--config", str(self.write_config())],
+            cwd=str(ROOT),
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         return self
 
-    def wait_ready(self, timeout: float = 30) -> "Gateway":
+    def wait_ready(self, timeout: float = 30) -> Gateway:
         ready = Path(self.cfg["ready_file"])
 
         def is_ready():
@@ -256,8 +274,9 @@ class Gateway:
         return r.json()["session"]
 
     def mpp_send(self, session: str, **body) -> requests.Response:
-        return requests.post(self.url + "/mpp/api/messages", json=body, timeout=10,
-                             headers={"Authorization": f"Bearer {session}"})
+        return requests.post(
+            self.url + "/mpp/api/messages", json=body, timeout=10, headers={"Authorization": f"Bearer {session}"}
+        )
 
     def mpp_items(self, session: str) -> list[dict]:
         r = requests.get(self.url + "/mpp/api/messages", headers={"Authorization": f"Bearer {session}"}, timeout=10)
@@ -302,12 +321,24 @@ def _toml(v) -> str:
         return str(v)
     if isinstance(v, list):
         return "[" + ", ".join(_toml(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml(x)}" for k, x in v.items()) + " }"
     return json.dumps(v)
 
 
-def make_message(*, frm: str, to: list[str], subject: str, text: str = "Hello there.\n",
-                 definition: str | None = "All", application: str | None = None, cc: list[str] = (),
-                 html: str | None = None, attachment: bytes | None = None, headers: dict | None = None) -> bytes:
+def make_message(
+    *,
+    frm: str,
+    to: list[str],
+    subject: str,
+    text: str = "Hello there.\n",
+    definition: str | None = "All",
+    application: str | None = None,
+    cc: list[str] = (),
+    html: str | None = None,
+    attachment: bytes | None = None,
+    headers: dict | None = None,
+) -> bytes:
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = frm
     msg["To"] = ", ".join(to)

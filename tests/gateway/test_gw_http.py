@@ -1,21 +1,21 @@
 """Every HTTP route of the contract, against the gateway process and a real Mailpit."""
 
 import json
-
 import re
 
-import requests
 import pytest
+import requests
+from gwtest import ADMIN_TOKEN, ROOT, notification_for, portal_token, uniq
 
 from harness.gateway.__main__ import openapi_document
-
-from gwtest import ADMIN_TOKEN, ROOT, notification_for, portal_token, uniq
 
 pytestmark = pytest.mark.sandbox
 
 ALICE = "alice@corp.example"
-IMMUTABLE = {"error": "definitions_immutable",
-             "message": "Secure Messaging Lite definitions cannot be created, changed or deleted"}
+IMMUTABLE = {
+    "error": "definitions_immutable",
+    "message": "Secure Messaging Lite definitions cannot be created, changed or deleted",
+}
 ATTRS = [
     {"name": "Allow External Recipients to Print", "value": "False"},
     {"name": "Allow External Recipients to Reply", "value": "True"},
@@ -37,20 +37,31 @@ def test_health_and_unknown_routes(gateway):
     r = gateway.get("/healthz")
     assert r.status_code == 200
     health = r.json()
-    queue = health.pop("queue")  # issue 12: an addition, the old keys unchanged
+    queue = health.pop("queue")  # an addition to the contract: the old keys unchanged
     assert health == {"status": "ok", "name": "smlite test gateway", "version": "0.1.0"}
-    assert set(queue) == {"pending", "oldest_pending_age_s", "bounced"} and all(isinstance(v, int) for v in queue.values())
+    assert set(queue) == {"pending", "oldest_pending_age_s", "bounced"} and all(
+        isinstance(v, int) for v in queue.values()
+    )
     assert_error(gateway.get("/no/such/route"), 404, "not_found")
     assert_error(gateway.post("/healthz"), 405, "method_not_allowed")
 
 
 def test_openapi_lists_every_route(gateway):
     paths = gateway.get("/openapi.json").json()["paths"]
-    for p in ("/admin/api/definitions", "/admin/api/definitions/{name}", "/admin/api/sm-portal/messages",
-              "/admin/api/mpp-sessions", "/admin/api/clock", "/mpp/api/messages",
-              "/sm-portal/api/messages/{token}", "/sm-portal/api/inbox/{token}",
-              "/sm-portal/api/messages/{token}/reply", "/sm-portal/api/messages/{token}/reply-all",
-              "/sm-portal/api/messages/{token}/print", "/healthz"):
+    for p in (
+        "/admin/api/definitions",
+        "/admin/api/definitions/{name}",
+        "/admin/api/sm-portal/messages",
+        "/admin/api/mpp-sessions",
+        "/admin/api/clock",
+        "/mpp/api/messages",
+        "/sm-portal/api/messages/{token}",
+        "/sm-portal/api/inbox/{token}",
+        "/sm-portal/api/messages/{token}/reply",
+        "/sm-portal/api/messages/{token}/reply-all",
+        "/sm-portal/api/messages/{token}/print",
+        "/healthz",
+    ):
         assert p in paths, p
 
 
@@ -66,8 +77,7 @@ def test_openapi_dump_matches_served(gateway):
 # -- Administration Console ----------------------------------------------------------------
 def test_admin_auth(gateway):
     assert_error(gateway.get("/admin/api/definitions"), 401, "unauthorized")
-    assert_error(gateway.get("/admin/api/definitions", headers={"Authorization": "Bearer wrong"}), 401,
-                 "unauthorized")
+    assert_error(gateway.get("/admin/api/definitions", headers={"Authorization": "Bearer wrong"}), 401, "unauthorized")
     assert_error(gateway.get("/admin/api/definitions", auth=("admin", "wrong")), 401, "unauthorized")
     assert_error(gateway.get("/admin/api/no-such-thing"), 401, "unauthorized")
     assert gateway.get("/admin/api/definitions", auth=("admin", ADMIN_TOKEN)).status_code == 200
@@ -86,14 +96,20 @@ def test_definitions(gateway):
     assert_error(gateway.admin("GET", "/admin/api/definitions/Internal"), 404, "unknown_definition")
 
 
-@pytest.mark.parametrize("method,path,body", [
-    ("POST", "/admin/api/definitions", {"name": "Internal", "attributes": ATTRS}),
-    ("PUT", "/admin/api/definitions/All", {"name": "All", "attributes": []}),
-    ("PATCH", "/admin/api/definitions/All", {"attributes": [{"name": "Allow External Recipients to Print",
-                                                             "value": "True"}]}),
-    ("DELETE", "/admin/api/definitions/External", None),
-    ("PATCH", "/admin/api/definitions/Nope", {}),
-])
+@pytest.mark.parametrize(
+    "method,path,body",
+    [
+        ("POST", "/admin/api/definitions", {"name": "Internal", "attributes": ATTRS}),
+        ("PUT", "/admin/api/definitions/All", {"name": "All", "attributes": []}),
+        (
+            "PATCH",
+            "/admin/api/definitions/All",
+            {"attributes": [{"name": "Allow External Recipients to Print", "value": "True"}]},
+        ),
+        ("DELETE", "/admin/api/definitions/External", None),
+        ("PATCH", "/admin/api/definitions/Nope", {}),
+    ],
+)
 def test_definitions_immutable(gateway, method, path, body):
     before = gateway.admin("GET", "/admin/api/definitions").json()
     r = gateway.admin(method, path, json=body)
@@ -112,8 +128,11 @@ def test_admin_html_page(gateway):
 def test_mpp_sessions(gateway):
     r = gateway.admin("POST", "/admin/api/mpp-sessions", json={"address": "dora@corp.example"})
     assert r.status_code == 201 and r.json()["address"] == "dora@corp.example" and len(r.json()["session"]) >= 32
-    assert_error(gateway.admin("POST", "/admin/api/mpp-sessions", json={"address": "eve@ext.example"}), 403,
-                 "no_mpp_for_external")
+    assert_error(
+        gateway.admin("POST", "/admin/api/mpp-sessions", json={"address": "eve@ext.example"}),
+        403,
+        "no_mpp_for_external",
+    )
     body = assert_error(gateway.admin("POST", "/admin/api/mpp-sessions", json={}), 422, "invalid_request")
     assert isinstance(body["detail"], list) and body["detail"]
 
@@ -133,8 +152,9 @@ def test_mpp_send_and_views(gateway, mailpit):
     s_me, s_peer = gateway.mpp_session(me), gateway.mpp_session(peer)
     r = gateway.mpp_send(s_me, to=[peer, ext], subject=f"All {tag}", text="mpp body", definition="all")
     assert r.status_code == 202 and r.json()["id"]
-    r = gateway.mpp_send(s_me, to=[peer], subject=f"Ext {tag}", text="mpp body 2", definition="External",
-                         html="<p>hi</p>")
+    r = gateway.mpp_send(
+        s_me, to=[peer], subject=f"Ext {tag}", text="mpp body 2", definition="External", html="<p>hi</p>"
+    )
     assert r.status_code == 202
     msgs = mailpit.wait(tag, 3)
     subjects = sorted((m["To"], m["Sensitivity"] or "-") for m in msgs)
@@ -161,24 +181,37 @@ def test_mpp_isolation_between_sessions(gateway):
     ia, ib = gateway.mpp_items(sa), gateway.mpp_items(sb)
     assert [i["subject"] for i in ia] == [f"for a {tag}"] and [i["subject"] for i in ib] == [f"for b {tag}"]
     assert_error(requests.get(gateway.url + "/mpp/api/messages", timeout=5), 401, "unauthorized")
-    assert_error(requests.get(gateway.url + "/mpp/api/messages", headers={"Authorization": "Bearer nope"},
-                              timeout=5), 401, "unauthorized")
+    assert_error(
+        requests.get(gateway.url + "/mpp/api/messages", headers={"Authorization": "Bearer nope"}, timeout=5),
+        401,
+        "unauthorized",
+    )
 
 
 def test_mpp_send_errors(gateway):
     s = gateway.mpp_session("errs@corp.example")
     body = assert_error(gateway.mpp_send(s, to=[], subject="x", text="x", definition="All"), 422, "invalid_request")
     assert "recipient" in body["message"] and body["detail"]
-    assert_error(gateway.mpp_send(s, to=["bad address"], subject="x", text="x", definition="All"), 422,
-                 "invalid_request")
-    assert_error(gateway.mpp_send(s, to=["a@ext.example"], subject="x", text="x", definition="All",
-                                  headers={"Bcc": "x@ext.example"}), 422, "invalid_request")
-    assert_error(gateway.mpp_send(s, to=["a@ext.example"], subject="x", text="x", definition="Internal"), 400,
-                 "unknown_definition")
+    assert_error(
+        gateway.mpp_send(s, to=["bad address"], subject="x", text="x", definition="All"), 422, "invalid_request"
+    )
+    assert_error(
+        gateway.mpp_send(
+            s, to=["a@ext.example"], subject="x", text="x", definition="All", headers={"Bcc": "x@ext.example"}
+        ),
+        422,
+        "invalid_request",
+    )
+    assert_error(
+        gateway.mpp_send(s, to=["a@ext.example"], subject="x", text="x", definition="Internal"),
+        400,
+        "unknown_definition",
+    )
     many = [f"r{i}@ext.example" for i in range(101)]
     assert_error(gateway.mpp_send(s, to=many, subject="x", text="x", definition="All"), 400, "too_many_recipients")
-    assert_error(gateway.mpp_send("wrong", to=["a@ext.example"], subject="x", text="x", definition="All"), 401,
-                 "unauthorized")
+    assert_error(
+        gateway.mpp_send("wrong", to=["a@ext.example"], subject="x", text="x", definition="All"), 401, "unauthorized"
+    )
 
 
 def test_mpp_html_login(gateway):
@@ -198,9 +231,16 @@ def _external_message(gateway, mailpit, definition="All", cc=(), to_extra=()):
     tag = uniq()
     ext = f"{tag}@ext.example"
     s = gateway.mpp_session(ALICE)
-    r = gateway.mpp_send(s, to=[ext, *to_extra], cc=list(cc), subject=f"Portal <b>{tag}</b>", text="Portal body",
-                         html="<p onclick=x>hi</p><script>alert(1)</script>", definition=definition,
-                         headers={"Disposition-Notification-To": ALICE})
+    r = gateway.mpp_send(
+        s,
+        to=[ext, *to_extra],
+        cc=list(cc),
+        subject=f"Portal <b>{tag}</b>",
+        text="Portal body",
+        html="<p onclick=x>hi</p><script>alert(1)</script>",
+        definition=definition,
+        headers={"Disposition-Notification-To": ALICE},
+    )
     assert r.status_code == 202
     n = notification_for(mailpit, tag, ext, 1 + len(to_extra) + len(cc))
     return tag, ext, portal_token(n), r.json()["id"]
@@ -239,7 +279,7 @@ def test_portal_read_print_delete(gateway, mailpit):
 
 @pytest.mark.parametrize("definition,kind", [("All", "notification"), ("External", "email_with_banner")])
 def test_portal_reply_threads(gateway, mailpit, definition, kind):
-    tag, ext, tok, mid = _external_message(gateway, mailpit, definition)
+    tag, _ext, tok, mid = _external_message(gateway, mailpit, definition)
     r = gateway.post(f"/sm-portal/api/messages/{tok}/reply", json={"text": "my reply"})
     assert r.status_code == 202
     replies = [m for m in mailpit.wait(tag, 2) if m["To"] == ALICE]
@@ -259,8 +299,9 @@ def test_portal_reply_all(gateway, mailpit):
     r = gateway.post(f"/sm-portal/api/messages/{tok}/reply-all", json={"text": "to everyone"})
     assert r.status_code == 202
     msgs = [m for m in mailpit.wait(tag, 6) if m["In-Reply-To"] == f"<{mid}>"]
-    got = sorted(str(m["To"]) for m in msgs if m["Sensitivity"] == "Private") + \
-        sorted(f"banner:{m['From']}" for m in msgs if m["Sensitivity"] != "Private")
+    got = sorted(str(m["To"]) for m in msgs if m["Sensitivity"] == "Private") + sorted(
+        f"banner:{m['From']}" for m in msgs if m["Sensitivity"] != "Private"
+    )
     # external 'other' gets a notification; alice and cc (internal, External definition) banners
     assert [g for g in got if not g.startswith("banner")] == [other]
     assert len([g for g in got if g.startswith("banner")]) == 2
@@ -271,12 +312,14 @@ def test_portal_reply_all(gateway, mailpit):
 
 
 def test_portal_form_reply(gateway, mailpit):
-    tag, ext, tok, mid = _external_message(gateway, mailpit)
-    r = requests.post(gateway.url + f"/sm-portal/m/{tok}/reply", data={"text": "form reply"},
-                      allow_redirects=False, timeout=5)
+    tag, _ext, tok, _mid = _external_message(gateway, mailpit)
+    r = requests.post(
+        gateway.url + f"/sm-portal/m/{tok}/reply", data={"text": "form reply"}, allow_redirects=False, timeout=5
+    )
     assert r.status_code == 303 and r.headers["location"].startswith(f"/sm-portal/m/{tok}")
-    r = requests.post(gateway.url + f"/sm-portal/m/{tok}/reply-all", data={"text": "form reply all"},
-                      allow_redirects=True, timeout=5)
+    r = requests.post(
+        gateway.url + f"/sm-portal/m/{tok}/reply-all", data={"text": "form reply all"}, allow_redirects=True, timeout=5
+    )
     assert r.status_code == 200 and "was sent" in r.text
     replies = [m for m in mailpit.wait(tag, 3) if m["To"] == ALICE]
     assert len(replies) == 2

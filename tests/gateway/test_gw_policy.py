@@ -5,8 +5,16 @@ import itertools
 import pytest
 
 from harness.gateway.policy import (
-    BANNER, NONE, NOTIFICATION, PLAIN, Outcome, is_internal, is_valid_mailbox, normalize_definition,
-    normalize_smtp_application, outcome,
+    BANNER,
+    NONE,
+    NOTIFICATION,
+    PLAIN,
+    Outcome,
+    is_internal,
+    is_valid_mailbox,
+    normalize_definition,
+    normalize_smtp_application,
+    outcome,
 )
 
 APPS = ("outlook", "mac", "mpp", "portal")
@@ -99,3 +107,19 @@ def test_variant_office_internal_notification():
 
 def test_variant_unknown_definition_accepted():
     assert normalize_definition("Internal", variant="unknown-definition-accepted") == "All"
+
+
+@pytest.mark.parametrize(
+    "address, valid",
+    [
+        ('"anne van"@example.net', True),  # RFC 5321 Quoted-string local part
+        ('"a\\"b"@example.net', True),  # quoted-pairSMTP
+        ('""@example.net', True),
+        ('"bad"x@example.net', False),  # a quoted string then more: neither form
+        ('"unclosed@example.net', False),
+        ("plain.dot.atom@example.net", True),
+        ("two..dots@example.net", False),
+    ],
+)
+def test_a_mailbox_is_rfc_5321s(address, valid):
+    assert is_valid_mailbox(address) is valid

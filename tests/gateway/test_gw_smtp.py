@@ -1,7 +1,6 @@
 """SMTP submission against the gateway process, delivering into a real Mailpit."""
 
 import pytest
-
 from gwtest import make_message, uniq
 
 pytestmark = pytest.mark.sandbox
@@ -22,10 +21,16 @@ def text_of(msg) -> str:
 def test_secure_outlook_message_internal_and_external(gateway, mailpit):
     tag = uniq()
     ext, internal = f"{tag}@ext.example", f"{tag}@corp.example"
-    raw = make_message(frm=ALICE, to=[ext, internal], subject=f"Plans {tag}", text="Top secret plan.\n",
-                       definition="External", html="<html><body><p>Top secret</p></body></html>",
-                       attachment=b"\x00\x01binary" * 100,
-                       headers={"Disposition-Notification-To": ALICE})
+    raw = make_message(
+        frm=ALICE,
+        to=[ext, internal],
+        subject=f"Plans {tag}",
+        text="Top secret plan.\n",
+        definition="External",
+        html="<html><body><p>Top secret</p></body></html>",
+        attachment=b"\x00\x01binary" * 100,
+        headers={"Disposition-Notification-To": ALICE},
+    )
     code, text = gateway.send(raw, ALICE, [ext, internal])
     assert code == 250 and text.startswith(b"2.0.0 Queued as <"), text
     notif, banner = by_kind(mailpit.wait(tag, 2))
@@ -51,8 +56,14 @@ def test_secure_outlook_message_internal_and_external(gateway, mailpit):
 def test_not_secure_relayed_unchanged_minus_sm_headers(gateway, mailpit):
     tag = uniq()
     rcpt = f"{tag}@ext.example"
-    raw = make_message(frm=ALICE, to=[rcpt], subject=f"Lunch {tag}", definition=None, application="outlook",
-                       headers={"X-Custom": "kept"})
+    raw = make_message(
+        frm=ALICE,
+        to=[rcpt],
+        subject=f"Lunch {tag}",
+        definition=None,
+        application="outlook",
+        headers={"X-Custom": "kept"},
+    )
     assert gateway.send(raw, ALICE, [rcpt])[0] == 250
     [m] = mailpit.wait(tag)
     assert "X-SM-Application" not in m and m["X-Custom"] == "kept" and m["Sensitivity"] is None
@@ -103,27 +114,41 @@ def test_invalid_mailbox_and_no_rcpt(gateway):
         s.quit()
 
 
-@pytest.mark.parametrize("header,value,expected", [
-    ("X-SM-Definition", "Internal",
-     b"5.7.0 Unknown Secure Messaging definition 'Internal': Secure Messaging Lite has exactly All, External"),
-    ("X-SM-Application", "mpp",
-     b"5.7.0 Unknown application 'mpp' for SMTP submission: use outlook or mac (MPP and SM Portal send over HTTP)"),
-    ("X-SM-Application", "Thunderbird",
-     b"5.7.0 Unknown application 'Thunderbird' for SMTP submission: use outlook or mac (MPP and SM Portal send over HTTP)"),
-])
+@pytest.mark.parametrize(
+    "header,value,expected",
+    [
+        (
+            "X-SM-Definition",
+            "Internal",
+            b"5.7.0 Unknown Secure Messaging definition 'Internal': Secure Messaging Lite has exactly All, External",
+        ),
+        (
+            "X-SM-Application",
+            "mpp",
+            b"5.7.0 Unknown application 'mpp' for SMTP submission: use outlook or mac (MPP and SM Portal send over HTTP)",
+        ),
+        (
+            "X-SM-Application",
+            "Thunderbird",
+            b"5.7.0 Unknown application 'Thunderbird' for SMTP submission: use outlook or mac (MPP and SM Portal send over HTTP)",
+        ),
+    ],
+)
 def test_refusals_554(gateway, mailpit, header, value, expected):
     tag = uniq()
     rcpt = f"{tag}@ext.example"
-    raw = make_message(frm=ALICE, to=[rcpt], subject=f"Refused {tag}", definition=None,
-                       headers={header: value})
+    raw = make_message(frm=ALICE, to=[rcpt], subject=f"Refused {tag}", definition=None, headers={header: value})
     assert gateway.send(raw, ALICE, [rcpt]) == (554, expected)
     assert gateway.portal_items(rcpt) == []
 
 
-@pytest.mark.parametrize("raw", [
-    b"this is not a header\r\n\r\nbody\r\n",
-    b"Subject: x\r\nX-SM-Definition: All\r\nContent-Type: multipart/mixed\r\n\r\nno boundary\r\n",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"this is not a header\r\n\r\nbody\r\n",
+        b"Subject: x\r\nX-SM-Definition: All\r\nContent-Type: multipart/mixed\r\n\r\nno boundary\r\n",
+    ],
+)
 def test_malformed(gateway, raw):
     code, text = gateway.send(raw, ALICE, ["x@ext.example"])
     assert code == 554 and text.startswith(b"5.6.0 Malformed message: ")

@@ -20,14 +20,29 @@ from harness.gateway.store import StorageError, Store
 
 
 def _message(i: int) -> dict:
-    return {"message_id": f"<m{i}@corp.example>", "sender": "ines@corp.example", "to_json": "[]",
-            "cc_json": "[]", "subject": f"m{i}", "raw": b"x", "definition": "All", "application": "outlook",
-            "sent_at": "2026-01-01T00:00:00Z", "in_reply_to": None}
+    return {
+        "message_id": f"<m{i}@corp.example>",
+        "sender": "ines@corp.example",
+        "to_json": "[]",
+        "cc_json": "[]",
+        "subject": f"m{i}",
+        "raw": b"x",
+        "definition": "All",
+        "application": "outlook",
+        "sent_at": "2026-01-01T00:00:00Z",
+        "in_reply_to": None,
+    }
 
 
 def _recipient(token: str) -> dict:
-    return {"recipient": "erik@ext.example", "internal": False, "token": token, "mailbox": "notification",
-            "mpp": "none", "in_portal": True}
+    return {
+        "recipient": "erik@ext.example",
+        "internal": False,
+        "token": token,
+        "mailbox": "notification",
+        "mpp": "none",
+        "in_portal": True,
+    }
 
 
 def _outbound(i: int) -> dict:
@@ -41,15 +56,15 @@ def _count(path, table: str) -> int:
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(db_dir):
     woken = []
-    s = Store(str(tmp_path / "gateway.sqlite3"), on_commit=lambda: woken.append(1))
+    s = Store(str(db_dir / "gateway.sqlite3"), on_commit=lambda: woken.append(1))
     s.woken = woken
     yield s
     s.close()
 
 
-def test_concurrent_writers_share_commits_and_every_one_is_committed(store, tmp_path):
+def test_concurrent_writers_share_commits_and_every_one_is_committed(store, db_dir):
     n, barrier = 64, threading.Barrier(16)
     pks: list[int] = []
 
@@ -64,14 +79,14 @@ def test_concurrent_writers_share_commits_and_every_one_is_committed(store, tmp_
     for t in threads:
         t.join()
     assert sorted(pks) == list(range(1, n + 1))
-    assert _count(tmp_path / "gateway.sqlite3", "messages") == n
-    assert _count(tmp_path / "gateway.sqlite3", "outbound") == n
+    assert _count(db_dir / "gateway.sqlite3", "messages") == n
+    assert _count(db_dir / "gateway.sqlite3", "outbound") == n
     assert store.units == n
     assert store.batches < n, f"{n} units took {store.batches} commits: no commit was shared"
     assert len(store.woken) == n, "on_commit is called for every unit that queued outbound rows"
 
 
-def test_one_units_constraint_error_fails_only_that_unit(store, tmp_path):
+def test_one_units_constraint_error_fails_only_that_unit(store, db_dir):
     store.accept(_message(0), [_recipient("same")], [], [])
     results: dict[int, object] = {}
     gate = threading.Event()
@@ -85,7 +100,7 @@ def test_one_units_constraint_error_fails_only_that_unit(store, tmp_path):
     def run(i: int, fn) -> None:
         try:
             results[i] = fn()
-        except Exception as exc:  # noqa: BLE001 - the outcome under test
+        except Exception as exc:
             results[i] = exc
 
     first = threading.Thread(target=run, args=(0, lambda: store._write(slow)))
@@ -104,16 +119,16 @@ def test_one_units_constraint_error_fails_only_that_unit(store, tmp_path):
         t.join(10)
     assert isinstance(results[1], StorageError) and "UNIQUE" in str(results[1])
     assert isinstance(results[2], int)
-    path = tmp_path / "gateway.sqlite3"
+    path = db_dir / "gateway.sqlite3"
     assert _count(path, "messages") == 2, "the refused unit left nothing behind; the others are committed"
     assert store.get_setting("k") == "v"
 
 
-def test_unwritable_storage_refuses_every_write_and_recovers(store, tmp_path):
+def test_unwritable_storage_refuses_every_write_and_recovers(store, db_dir):
     store.accept(_message(0), [_recipient("a")], [_outbound(0)], [])
-    path = tmp_path / "gateway.sqlite3"
-    with gwtest.read_only(tmp_path):
-        with pytest.raises(StorageError):
+    path = db_dir / "gateway.sqlite3"
+    with gwtest.read_only(db_dir):
+        with pytest.raises(StorageError, match="or its folder is not writable"):
             store.accept(_message(1), [_recipient("b")], [_outbound(1)], [])
         with pytest.raises(StorageError):
             store.mark_delivered(1, time.time())
@@ -122,15 +137,15 @@ def test_unwritable_storage_refuses_every_write_and_recovers(store, tmp_path):
     assert _count(path, "messages") == 2
 
 
-def test_a_restored_database_file_is_written_not_the_old_one(store, tmp_path):
-    path = tmp_path / "gateway.sqlite3"
+def test_a_restored_database_file_is_written_not_the_old_one(store, db_dir):
+    path = db_dir / "gateway.sqlite3"
     store.set_setting("before", "1")
-    backup = tmp_path / "backup.sqlite3"
+    backup = db_dir / "backup.sqlite3"
     with sqlite3.connect(path) as src, sqlite3.connect(backup) as dst:
         src.backup(dst)
     store.set_setting("lost", "1")
     for suffix in ("-wal", "-shm"):
-        (tmp_path / f"gateway.sqlite3{suffix}").unlink(missing_ok=True)
+        (db_dir / f"gateway.sqlite3{suffix}").unlink(missing_ok=True)
     shutil.move(backup, path)  # another inode at the same path: an operator's restore
     store.set_setting("after", "1")
     with sqlite3.connect(path) as c:
@@ -138,7 +153,7 @@ def test_a_restored_database_file_is_written_not_the_old_one(store, tmp_path):
     assert {"before", "after"} <= keys and "lost" not in keys
 
 
-def test_a_delivery_record_needs_no_fsync_of_its_own_an_acceptance_does(store, tmp_path):
+def test_a_delivery_record_needs_no_fsync_of_its_own_an_acceptance_does(store, db_dir):
     pk = store.accept(_message(0), [_recipient("a")], [_outbound(0)], [])
     store.mark_delivered_many({pk: time.time()})
     assert store._writer_sync == "NORMAL"

@@ -5,10 +5,9 @@ import subprocess
 import sys
 
 import pytest
+from gwtest import ROOT
 
 from harness.gateway.config import ConfigError, from_mapping, load_config
-
-from gwtest import ROOT
 
 BASE = {"internal_domains": ["corp.example"], "database": "gw.sqlite3", "admin_token": "t"}
 
@@ -25,15 +24,18 @@ def test_https_base_url_and_relative_tls_paths(tmp_path):
     assert (cfg.tls_cert, cfg.tls_key) == (str(tmp_path / "c.pem"), str(tmp_path / "k.pem"))
 
 
-@pytest.mark.parametrize("data,fragment", [
-    (dict(BASE, smtp_tls="ssl"), "'smtp_tls' must be"),
-    (dict(BASE, smtp_tls="starttls"), "'tls_cert' and 'tls_key'"),
-    (dict(BASE, http_tls=True, tls_cert="c.pem"), "'tls_cert' and 'tls_key'"),
-    (dict(BASE, smtp_auth_required=True), "needs accounts"),
-    (dict(BASE, smtp_auth_required="yes"), "'smtp_auth_required' must be true or false"),
-    (dict(BASE, smtp_users={"u": 1}), "'smtp_users' must be a table"),
-    (dict(BASE, smtp_users=["u:p"]), "'smtp_users' must be a table"),
-])
+@pytest.mark.parametrize(
+    "data,fragment",
+    [
+        (dict(BASE, smtp_tls="ssl"), "'smtp_tls' must be"),
+        (dict(BASE, smtp_tls="starttls"), "'tls_cert' and 'tls_key'"),
+        (dict(BASE, http_tls=True, tls_cert="c.pem"), "'tls_cert' and 'tls_key'"),
+        (dict(BASE, smtp_auth_required=True), "needs accounts"),
+        (dict(BASE, smtp_auth_required="yes"), "'smtp_auth_required' must be true or false"),
+        (dict(BASE, smtp_users={"u": 1}), "'smtp_users' must be a table"),
+        (dict(BASE, smtp_users=["u:p"]), "'smtp_users' must be a table"),
+    ],
+)
 def test_invalid(data, fragment):
     with pytest.raises(ConfigError, match=fragment):
         from_mapping(data, environ={})
@@ -42,8 +44,11 @@ def test_invalid(data, fragment):
 def test_users_file_lines(tmp_path):
     users = tmp_path / "users"
     users.write_text("# accounts\nalice:s3cret:with:colons\n\nbob:pw\n")
-    cfg = from_mapping(dict(BASE, smtp_users={"carol": "x"}, smtp_users_file="users", smtp_auth_required=True),
-                       base_dir=tmp_path, environ={})
+    cfg = from_mapping(
+        dict(BASE, smtp_users={"carol": "x"}, smtp_users_file="users", smtp_auth_required=True),
+        base_dir=tmp_path,
+        environ={},
+    )
     assert cfg.smtp_accounts() == {"carol": "x", "alice": "s3cret:with:colons", "bob": "pw"}
     users.write_text("no-colon-here\n")
     with pytest.raises(ConfigError, match="line 1 must read user:password"):
@@ -52,8 +57,10 @@ def test_users_file_lines(tmp_path):
 
 def test_missing_certificate_file_is_a_config_error(tmp_path):
     config = tmp_path / "gw.toml"
-    config.write_text('internal_domains = ["corp.example"]\ndatabase = "gw.sqlite3"\nadmin_token = "t"\n'
-                      'smtp_tls = "implicit"\ntls_cert = "nope.pem"\ntls_key = "nope.key"\n')
+    config.write_text(
+        'internal_domains = ["corp.example"]\ndatabase = "gw.sqlite3"\nadmin_token = "t"\n'
+        'smtp_tls = "implicit"\ntls_cert = "nope.pem"\ntls_key = "nope.key"\n'
+    )
     with pytest.raises(ConfigError, match="'tls_cert': no such file"):
         load_config(config)
 
@@ -62,9 +69,16 @@ def test_a_certificate_that_is_not_one_exits_2_with_one_line(tmp_path):
     (tmp_path / "c.pem").write_text("not a certificate\n")
     (tmp_path / "k.pem").write_text("not a key\n")
     config = tmp_path / "gw.toml"
-    config.write_text('internal_domains = ["corp.example"]\ndatabase = "gw.sqlite3"\nadmin_token = "t"\n'
-                      'smtp_tls = "starttls"\ntls_cert = "c.pem"\ntls_key = "k.pem"\n')
-    done = subprocess.run([sys.executable, "-m", "harness.gateway", "--config", str(config)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    config.write_text(
+        'internal_domains = ["corp.example"]\ndatabase = "gw.sqlite3"\nadmin_token = "t"\n'
+        'smtp_tls = "starttls"\ntls_cert = "c.pem"\ntls_key = "k.pem"\n'
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.gateway", "--config", str(config)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr and "bad config: tls_cert/tls_key cannot be used" in done.stderr

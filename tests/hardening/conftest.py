@@ -2,7 +2,7 @@
 
 * ``tally`` (session): the counters; with ``SMLITE_HARDENING_DIR`` set, the
   session writes them there as ``counters-<worker>.json`` for
-  ``python -m tests.hardening``; otherwise they stay in memory and the tests
+  ``python -m tools.hardening``; otherwise they stay in memory and the tests
   simply pass or fail, as in ``make test``.
 * ``target`` (module): one sandbox - real Mailpit, real gateway - per test
   module. A module may set ``SANDBOX = {"gateway": {extra gateway keys; a
@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -37,10 +37,10 @@ def target(request, tmp_path_factory, tally) -> Iterator[Target]:
     options = getattr(request.module, "SANDBOX", {})
     name = request.module.__name__.rsplit(".", 1)[-1]
     run_dir = tmp_path_factory.mktemp(name)
-    extra = {key: (value(run_dir) if callable(value) else value)
-             for key, value in options.get("gateway", {}).items()}
-    settings = GatewaySettings(internal_domains=[INTERNAL, "corp2.example"], admin_token=gwtest.ADMIN_TOKEN,
-                               extra=extra)
+    extra = {key: (value(run_dir) if callable(value) else value) for key, value in options.get("gateway", {}).items()}
+    settings = GatewaySettings(
+        internal_domains=[INTERNAL, "corp2.example"], admin_token=gwtest.ADMIN_TOKEN, extra=extra
+    )
     sandbox = Sandbox(run_dir, settings, variant="", mailpit_options=options.get("mailpit"), ready_deadline_s=30)
     try:
         sandbox.start()

@@ -3,7 +3,7 @@
 * ``Tally`` / ``TALLY``: what was tried and how it ended - bad-input kinds,
   faults, messages (acknowledged / delivered exactly once / lost / duplicated,
   counted per message x recipient), intrusion attempts, property examples.
-  ``write_counters(dir)`` saves them for ``python -m tests.hardening``.
+  ``write_counters(dir)`` saves them for ``python -m tools.hardening``.
 * ``Target``: one module's ``harness.sandbox.lifecycle.Sandbox`` (the real Mailpit and
   gateway processes) seen through ``gwtest.Gateway``'s client helpers
   (tests/gateway/gwtest.py: admin, MPP, SMTP send - its process methods are
@@ -22,19 +22,19 @@ import sqlite3
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "gateway"))
-import gwtest  # noqa: E402  (tests/gateway/gwtest.py)
+import gwtest
 
-from harness.sandbox import procs  # noqa: E402
-from harness.errors import HarnessError  # noqa: E402
-from harness.mailbox.mailpit import MailpitClient  # noqa: E402
-from harness.sandbox.lifecycle import Sandbox  # noqa: E402
+from harness.errors import HarnessError
+from harness.mailbox.mailpit import MailpitClient
+from harness.sandbox import procs
+from harness.sandbox.lifecycle import Sandbox
 
 INTERNAL = gwtest.INTERNAL  # corp.example
 SENDER = f"alice@{INTERNAL}"
@@ -43,6 +43,7 @@ COUNTERS_ENV = "SMLITE_HARDENING_DIR"
 
 
 # -- counters ------------------------------------------------------------------------------------
+
 
 class Tally:
     """The hardening counters of one pytest session (see the module docstring)."""
@@ -74,8 +75,12 @@ class Tally:
         return self._outcome(self.faults, name, "survived")
 
     def deliveries(self, acknowledged: int, delivered: int, lost: int, duplicated: int) -> None:
-        for key, value in (("acknowledged", acknowledged), ("delivered", delivered), ("lost", lost),
-                           ("duplicated", duplicated)):
+        for key, value in (
+            ("acknowledged", acknowledged),
+            ("delivered", delivered),
+            ("lost", lost),
+            ("duplicated", duplicated),
+        ):
             self.messages[key] += value
 
     def intrusion(self, kind: str, refused: bool, variety: str | None = None) -> None:
@@ -93,8 +98,13 @@ class Tally:
         self.properties[name] = self.properties.get(name, 0) + count
 
     def as_dict(self) -> dict:
-        return {"bad_inputs": self.bad_inputs, "faults": self.faults, "messages": self.messages,
-                "intrusions": self.intrusions, "properties": self.properties}
+        return {
+            "bad_inputs": self.bad_inputs,
+            "faults": self.faults,
+            "messages": self.messages,
+            "intrusions": self.intrusions,
+            "properties": self.properties,
+        }
 
 
 TALLY = Tally()
@@ -110,6 +120,7 @@ def write_counters(directory: str) -> Path:
 
 
 # -- the sandbox, as the tests see it ----------------------------------------------------------------
+
 
 def marker(prefix: str = "hx") -> str:
     """A unique word to put in a subject (Mailpit finds it; nothing else contains it)."""
@@ -147,7 +158,7 @@ class Target:
     def log(self) -> str:
         return (self.sb.run_dir / "gateway.log").read_text(errors="replace")
 
-    def ledger(self) -> "Ledger":
+    def ledger(self) -> Ledger:
         return Ledger(self)
 
     def mpp_session(self, address: str) -> str:
@@ -193,8 +204,12 @@ class Ledger:
         mailbox = self.target.mailbox
         return [mailbox.message(s.id) for s in mailbox.messages_to(address) if tag in s.subject]
 
-    def settle(self, deadline_s: float = DELIVERY_DEADLINE_S, *, max_duplicated: int = 0,
-               ) -> dict[tuple[str, str], list]:
+    def settle(
+        self,
+        deadline_s: float = DELIVERY_DEADLINE_S,
+        *,
+        max_duplicated: int = 0,
+    ) -> dict[tuple[str, str], list]:
         give_up = time.monotonic() + deadline_s
         mailbox = self.target.mailbox
         for address, tag in self.expected:
@@ -204,26 +219,34 @@ class Ledger:
             except AssertionError:
                 break  # counted as lost below
         try:
-            procs.wait_until(lambda: self.target.pending_deliveries() == 0, max(give_up - time.monotonic(), 1.0),
-                             "the gateway's outbound queue to drain", retry_on=(sqlite3.Error,))
+            procs.wait_until(
+                lambda: self.target.pending_deliveries() == 0,
+                max(give_up - time.monotonic(), 1.0),
+                "the gateway's outbound queue to drain",
+                retry_on=(sqlite3.Error,),
+            )
         except HarnessError:
             pass  # whatever is still queued shows up as lost or duplicated below
         found = {pair: self.found(*pair) for pair in self.expected}
         counts = [len(v) for v in found.values()]
         lost = [pair for pair, v in found.items() if not v]
         duplicated = [pair for pair, v in found.items() if len(v) > 1]
-        self.target.tally.deliveries(acknowledged=len(counts), delivered=sum(1 for n in counts if n == 1),
-                                     lost=len(lost), duplicated=len(duplicated))
+        self.target.tally.deliveries(
+            acknowledged=len(counts),
+            delivered=sum(1 for n in counts if n == 1),
+            lost=len(lost),
+            duplicated=len(duplicated),
+        )
         assert not lost, f"{len(lost)} of {len(counts)} acknowledged deliveries never reached Mailpit: {lost[:10]}"
         assert len(duplicated) <= max_duplicated, (
-            f"{len(duplicated)} deliveries arrived more than once (at most {max_duplicated} allowed): {duplicated[:10]}")
+            f"{len(duplicated)} deliveries arrived more than once (at most {max_duplicated} allowed): {duplicated[:10]}"
+        )
         return found
 
 
 def _subject_has(tag: str):
     def predicate(message) -> bool:
         return tag in message.subject
+
     predicate.__doc__ = f"subject contains {tag!r}"
     return predicate
-
-

@@ -1,4 +1,4 @@
-"""Property tests of address identity and the delivery promise (issue 12), through the real gateway.
+"""Property tests of address identity and the delivery promise (a 250 is a promise), through the real gateway.
 
 Hypothesis draws address sets from one base name in many spellings - case
 variants, an IDN domain in Unicode and in its ASCII form, encoded words in
@@ -44,7 +44,8 @@ DEADLINE_S = 30.0
 
 
 def oracle_key(address: str) -> str:
-    """Identity as issue 12 defines it, computed without the gateway's code."""
+    """Identity as docs/contract.md defines it (domain by IDNA, lowercased; local part ASCII case-insensitive,
+    nothing else folded), computed without the gateway's code."""
     local, _, domain = address.rpartition("@")
     local = "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in local)
     return f"{local}@{domain.encode('idna').decode('ascii').lower()}"
@@ -62,13 +63,22 @@ def header_form(address: str) -> str:
 ASCII_SPELLINGS = ["same", "upper"]
 # half the sets are all-ASCII spellings (accepted: delivery and identity are checked), half mix in look-alikes
 addresses = st.one_of(
-    st.lists(st.tuples(st.sampled_from(ASCII_SPELLINGS), st.sampled_from(DOMAINS)), min_size=1, max_size=4, unique=True),
-    st.lists(st.tuples(st.sampled_from(sorted(SPELLINGS)), st.sampled_from(DOMAINS)), min_size=1, max_size=4,
-             unique=True))
+    st.lists(
+        st.tuples(st.sampled_from(ASCII_SPELLINGS), st.sampled_from(DOMAINS)), min_size=1, max_size=4, unique=True
+    ),
+    st.lists(
+        st.tuples(st.sampled_from(sorted(SPELLINGS)), st.sampled_from(DOMAINS)), min_size=1, max_size=4, unique=True
+    ),
+)
 
 
-@settings(max_examples=10, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=10,
+    deadline=None,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(mpp_set=addresses, cc_set=addresses, reply_all=st.booleans())
 def test_one_identity_per_address_and_the_queue_never_stops(target, tally, mpp_set, cc_set, reply_all):
     tag = marker("ai")
@@ -127,15 +137,16 @@ def test_one_identity_per_address_and_the_queue_never_stops(target, tally, mpp_s
         for item in gw.portal_items(address):
             if tag in item["subject"]:
                 assert key in sent.get(item["subject"], set()), (
-                    f"{address} (identity {key}) sees {item['subject']!r}, meant for {sent.get(item['subject'])}")
-        if address.endswith(INTERNAL) or address.endswith(INTERNAL.upper()):
+                    f"{address} (identity {key}) sees {item['subject']!r}, meant for {sent.get(item['subject'])}"
+                )
+        if address.endswith((INTERNAL, INTERNAL.upper())):
             for item in gw.mpp_items(target.mpp_session(address)):
                 if tag in item["subject"] and item["subject"] in sent:
                     assert key in sent[item["subject"]], (address, item["subject"], sent[item["subject"]])
     # every acknowledged delivery to an external identity arrived (delivered; a bounce would be in the log)
     for subject, keys in sent.items():
         for key in keys:
-            if key.endswith("@ext.example") or key.endswith("@xn--bcher-kva.example"):
+            if key.endswith(("@ext.example", "@xn--bcher-kva.example")):
                 target.mailbox.wait_for_messages(key, 1, DEADLINE_S, predicate=lambda m, s=subject: s in m.subject)
     tally.examples("address identities through SMTP, MPP and reply-all (examples)")
     tally.examples("address identities: accepted messages checked (messages)", len(sent))

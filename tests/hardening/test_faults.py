@@ -15,7 +15,6 @@ be made read-only).
 
 from __future__ import annotations
 
-import os
 import re
 import smtplib
 import subprocess
@@ -26,10 +25,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from harness.sandbox import procs
-from harness.conformance import results as R
-from harness.target.profile import from_sandbox
+from harness import results as R
 from harness.conformance.runner import RunOptions, run
+from harness.profile.schema import from_sandbox
+from harness.sandbox import procs
 
 from .support import INTERNAL, SENDER, Target, gwtest, marker
 
@@ -60,7 +59,7 @@ class Burst:
         self._thread = threading.Thread(target=self._run, name="burst", daemon=True)
         self.error: BaseException | None = None
 
-    def __enter__(self) -> "Burst":
+    def __enter__(self) -> Burst:
         self._thread.start()
         return self
 
@@ -72,10 +71,12 @@ class Burst:
 
     def _submit(self, number: int, tag: str, rcpts: list[str]) -> bool:
         if number % 2:
-            r = requests.post(self.target.http + "/mpp/api/messages", timeout=15,
-                              headers={"Authorization": f"Bearer {self._session}"},
-                              json={"to": rcpts, "subject": f"Burst {tag}", "text": f"burst {tag}",
-                                    "definition": "All"})
+            r = requests.post(
+                self.target.http + "/mpp/api/messages",
+                timeout=15,
+                headers={"Authorization": f"Bearer {self._session}"},
+                json={"to": rcpts, "subject": f"Burst {tag}", "text": f"burst {tag}", "definition": "All"},
+            )
             return r.status_code == 202
         raw = gwtest.make_message(frm=SENDER, to=rcpts, subject=f"Burst {tag}", text=f"burst {tag}\n")
         return self.target.gw.send(raw, SENDER, rcpts)[0] == 250
@@ -114,11 +115,16 @@ def failed_attempts(target: Target) -> int:
 
 
 def wait_for_log(target: Target, what: str, predicate, deadline_s: float = DEADLINE_S) -> None:
-    procs.wait_until(lambda: predicate(target.log()), deadline_s, f"the gateway log to show {what}",
-                     observe=lambda: target.log()[-2000:])
+    procs.wait_until(
+        lambda: predicate(target.log()),
+        deadline_s,
+        f"the gateway log to show {what}",
+        observe=lambda: target.log()[-2000:],
+    )
 
 
 # -- Mailpit ----------------------------------------------------------------------------------------
+
 
 def test_mailpit_killed_mid_burst_and_restarted(target, tally):
     with tally.fault("mailpit-killed-mid-burst"):
@@ -141,7 +147,7 @@ def test_mailpit_smtp_chaos(target, tally):
     with tally.fault("mailpit-smtp-chaos"):
         ledger = target.ledger()
         failed_before = failed_attempts(target)
-        # temporary refusals only: a 5xx is permanent and ends in a bounce since issue 12
+        # temporary refusals only: a 5xx is permanent and ends in a bounce
         # (tests/gateway/test_gw_promise.py::test_a_relay_5xx_bounces_and_the_queue_flows)
         target.mailbox.set_chaos(sender=(451, 30), recipient=(452, 30))
         try:
@@ -157,6 +163,7 @@ def test_mailpit_smtp_chaos(target, tally):
 
 
 # -- the gateway ------------------------------------------------------------------------------------
+
 
 def test_gateway_sigkilled_mid_burst_and_restarted(target, tally):
     """Two kills mid-burst. While the relay refuses every delivery (chaos at MAIL FROM, 100%), no message
@@ -196,6 +203,7 @@ def kill_and_restart(target: Target, burst: Burst) -> None:
 
 # -- the disk ---------------------------------------------------------------------------------------
 
+
 def _send(target: Target, tag: str, rcpt: str) -> tuple[int, bytes]:
     return target.gw.send(gwtest.make_message(frm=SENDER, to=[rcpt], subject=f"Disk {tag}"), SENDER, [rcpt])
 
@@ -214,8 +222,9 @@ def test_database_disk_read_only_refuses_then_recovers(target, tally):
         with gwtest.read_only(target.database.parent):
             code, text = _send(target, during, f"{during}@ext.example")
             assert (code, text) == (451, b"4.3.0 Storage unavailable, message not accepted; try again later")
-            r = target.gw.mpp_send(session, to=[f"{during}@ext.example"], subject=f"Disk {during}", text="x",
-                                   definition="All")
+            r = target.gw.mpp_send(
+                session, to=[f"{during}@ext.example"], subject=f"Disk {during}", text="x", definition="All"
+            )
             assert r.status_code == 503 and r.json()["error"] == "storage_unavailable", r.text
             r = target.gw.post(f"/sm-portal/api/messages/{token}/reply", json={"text": "a reply"})
             assert r.status_code == 503 and r.json()["error"] == "storage_unavailable", r.text
@@ -225,8 +234,11 @@ def test_database_disk_read_only_refuses_then_recovers(target, tally):
             target.sb.start_mailpit()
             # the relay takes the queued message; the store cannot record it; it must not be sent again
             target.mailbox.wait_for_messages(f"{queued}@{INTERNAL}", 1, DEADLINE_S)
-            wait_for_log(target, "the worker retrying to record a delivery",
-                         lambda log: log.count("(1 sent, not yet recorded)") >= 2)
+            wait_for_log(
+                target,
+                "the worker retrying to record a delivery",
+                lambda log: log.count("(1 sent, not yet recorded)") >= 2,
+            )
             assert len(ledger.found(f"{queued}@{INTERNAL}", queued)) == 1, "re-sent while the disk was read-only"
         code, _ = _send(target, after, f"{after}@ext.example")
         assert code == 250, "the gateway must take mail again once the disk is writable"
@@ -238,13 +250,17 @@ def test_database_disk_read_only_refuses_then_recovers(target, tally):
 
 # -- sandbox faults are harness errors ---------------------------------------------------------------
 
+
 def test_unreachable_mailpit_is_a_harness_error_not_a_verdict(target, tally, tmp_path):
     with tally.fault("sandbox-mailpit-unreachable"):
         profile = from_sandbox(target.sb.info())
         profile.mailpit["api"] = f"http://127.0.0.1:{procs.free_port()}"  # nobody listens there
         path = profile.save_json(tmp_path / "profile.json")
-        code, results, _ = run(RunOptions(target=str(path), select="T1-r1 and outlook", quiet=True,
-                                          reports_dir=tmp_path / "reports", report=False))
+        code, results, _ = run(
+            RunOptions(
+                target=str(path), select="T1-r1 and outlook", quiet=True, reports_dir=tmp_path / "reports", report=False
+            )
+        )
         assert results is not None and results.scenarios
         statuses = {s.status for s in results.scenarios}
         assert statuses == {R.HARNESS_ERROR}, [(s.name, s.status, s.message[:200]) for s in results.scenarios]
@@ -258,9 +274,23 @@ def test_unreachable_gateway_is_a_harness_error_exit_2(target, tally, tmp_path):
         port = procs.free_port()
         profile.target.update(http=f"http://127.0.0.1:{port}", smtp=f"127.0.0.1:{port}")
         path = profile.save_json(tmp_path / "profile.json")
-        done = subprocess.run([sys.executable, "-m", "harness.cli.main", "run", "--target", str(path), "-q",
-                               "--reports-dir", str(tmp_path / "reports")], capture_output=True, text=True,
-                              timeout=120, cwd=Path(__file__).resolve().parents[2])
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "harness.cli.main",
+                "run",
+                "--target",
+                str(path),
+                "-q",
+                "--reports-dir",
+                str(tmp_path / "reports"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=Path(__file__).resolve().parents[2],
+        )
         said = done.stdout + done.stderr
         assert done.returncode == 2 and "harness error" in said and "Traceback" not in said, said[-800:]
         assert not list((tmp_path / "reports").glob("*/results.json")), "no verdict may be written"

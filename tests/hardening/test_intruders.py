@@ -27,9 +27,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from harness.conformance import results as R
-from harness.spec import source
+from harness import results as R
 from harness.report import write_report
+from harness.source_model import source
 from tests.report.browser_check import CHROMIUM, CHROMIUM_ARGS, BrowserUnavailable, check_report_in_browser
 
 from .support import INTERNAL, SENDER, Target, gwtest, marker
@@ -70,6 +70,7 @@ def send(target: Target, tag: str, to: list[str], **kw) -> None:
 
 # -- tokens ---------------------------------------------------------------------------------------
 
+
 def test_portal_tokens_are_long_random_and_unique(target, tally):
     tag = marker("tk")
     rcpts = [f"t{i:03d}.{tag}@ext.example" for i in range(100)]
@@ -80,7 +81,9 @@ def test_portal_tokens_are_long_random_and_unique(target, tally):
         ledger.ack(rcpt, tag)
     found = ledger.settle()
     tokens = [TOKEN_RE.search(messages[0].text).group(1) for messages in found.values()]
-    tokens += [target.mpp_session(f"u{i:02d}.{tag}@{INTERNAL}") for i in range(50)]  # MPP sessions are bearer tokens too
+    tokens += [
+        target.mpp_session(f"u{i:02d}.{tag}@{INTERNAL}") for i in range(50)
+    ]  # MPP sessions are bearer tokens too
     tally.examples("portal tokens and MPP sessions sampled", len(tokens))
     assert len(set(tokens)) == len(tokens), "two tokens are equal"
     raw = [base64.urlsafe_b64decode(t + "=" * (-len(t) % 4)) for t in tokens]
@@ -104,14 +107,19 @@ def test_tokens_come_from_the_csprng():
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
                 assert "random" not in names, f"{path.name} imports random"
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
-                    isinstance(node.func.value, ast.Name) and node.func.value.id == "secrets":
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "secrets"
+            ):
                 makers.append((path.name, node.func.attr, ast.literal_eval(node.args[0]) if node.args else None))
     token_makers = [m for m in makers if m[0] == "service.py"]
     assert token_makers and all(attr == "token_urlsafe" and n >= 16 for _, attr, n in token_makers), token_makers
 
 
 # -- other people's messages ----------------------------------------------------------------------------
+
 
 def _refused(r: requests.Response, *secrets_: str) -> bool:
     """A 4xx that gives nothing away."""
@@ -132,24 +140,48 @@ def test_tokens_of_others_guessed_and_replayed_are_refused(target, tally):
     for query in (f"?recipient={carol}", f"?token={tc}", f"?id={tc}"):
         r = gw.get(f"/sm-portal/api/messages/{tb}{query}")
         attempt("another recipient's token", r.json()["recipient"] == bob)
-    for r in (gw.get("/mpp/api/messages", headers={"Authorization": f"Bearer {tb}"}),
-              gw.get("/admin/api/definitions", headers={"Authorization": f"Bearer {tb}"}),
-              gw.get("/admin/api/sm-portal/messages", params={"recipient": carol},
-                     headers={"Authorization": "Basic " + base64.b64encode(f"admin:{tb}".encode()).decode()}),
-              gw.get("/mpp/login", params={"session": tb}, allow_redirects=False)):
+    for r in (
+        gw.get("/mpp/api/messages", headers={"Authorization": f"Bearer {tb}"}),
+        gw.get("/admin/api/definitions", headers={"Authorization": f"Bearer {tb}"}),
+        gw.get(
+            "/admin/api/sm-portal/messages",
+            params={"recipient": carol},
+            headers={"Authorization": "Basic " + base64.b64encode(f"admin:{tb}".encode()).decode()},
+        ),
+        gw.get("/mpp/login", params={"session": tb}, allow_redirects=False),
+    ):
         attempt("another recipient's token", _refused(r, tag), f"{r.request.method} {r.url} -> {r.status_code}")
 
     # guessed and mutated tokens, on every token route
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-    mutations = {tb[:i] + alphabet[(alphabet.index(c) + 1) % 64] + tb[i + 1:] for i, c in enumerate(tb)}
-    mutations |= {tb[:-1], tb[:22], tb + "A", tb.swapcase(), tb[::-1], "%", "_", "*", "' OR '1'='1", tb[:10] + "%",
-                  "", " ", "null", "0"}
+    mutations = {tb[:i] + alphabet[(alphabet.index(c) + 1) % 64] + tb[i + 1 :] for i, c in enumerate(tb)}
+    mutations |= {
+        tb[:-1],
+        tb[:22],
+        tb + "A",
+        tb.swapcase(),
+        tb[::-1],
+        "%",
+        "_",
+        "*",
+        "' OR '1'='1",
+        tb[:10] + "%",
+        "",
+        " ",
+        "null",
+        "0",
+    }
     # random 192-bit guesses cannot match (2^-192 each): a few per route show the routes refuse them, no more
     random_guesses = 24
     guesses = [secrets.token_urlsafe(24) for _ in range(random_guesses)] + sorted(mutations - {tb, tc})
-    routes = [("GET", "/sm-portal/api/messages/{}"), ("GET", "/sm-portal/api/inbox/{}"), ("GET", "/sm-portal/m/{}"),
-              ("POST", "/sm-portal/api/messages/{}/reply"), ("POST", "/sm-portal/api/messages/{}/print"),
-              ("DELETE", "/sm-portal/api/messages/{}")]
+    routes = [
+        ("GET", "/sm-portal/api/messages/{}"),
+        ("GET", "/sm-portal/api/inbox/{}"),
+        ("GET", "/sm-portal/m/{}"),
+        ("POST", "/sm-portal/api/messages/{}/reply"),
+        ("POST", "/sm-portal/api/messages/{}/print"),
+        ("DELETE", "/sm-portal/api/messages/{}"),
+    ]
 
     def guess_kind(i: int, guess: str) -> str:
         if i < random_guesses:
@@ -167,19 +199,28 @@ def test_tokens_of_others_guessed_and_replayed_are_refused(target, tally):
     with requests.Session() as http:
         for i, guess in enumerate(guesses):
             method, route = routes[i % len(routes)] if i < random_guesses else ("GET", "/sm-portal/api/messages/{}")
-            for m, rt in ([(method, route)] if i < random_guesses else routes):
+            for m, rt in [(method, route)] if i < random_guesses else routes:
                 r = http.request(m, target.http + rt.format(guess), json={"text": "hi"}, timeout=10)
-                attempt("guessed or mutated token", _refused(r, tag), f"{m} {rt.format(guess)} -> {r.status_code}",
-                        variety=f"{guess_kind(i, guess)}: {m} {rt.format('{token}')} -> {r.status_code}")
+                attempt(
+                    "guessed or mutated token",
+                    _refused(r, tag),
+                    f"{m} {rt.format(guess)} -> {r.status_code}",
+                    variety=f"{guess_kind(i, guess)}: {m} {rt.format('{token}')} -> {r.status_code}",
+                )
     assert gw.get(f"/sm-portal/api/messages/{tb}").status_code == 200, "Bob's own token must still work"
 
     # Carol deletes her message; her token replayed afterwards
     assert gw.admin("GET", "/admin/api/sm-portal/messages", params={"recipient": carol}).json()["items"]
     assert requests.delete(f"{target.http}/sm-portal/api/messages/{tc}", timeout=10).status_code == 204
-    replays = [("GET", f"/sm-portal/api/messages/{tc}", None), ("GET", f"/sm-portal/api/inbox/{tc}", None),
-               ("GET", f"/sm-portal/m/{tc}", None), ("POST", f"/sm-portal/api/messages/{tc}/reply", {"text": "x"}),
-               ("POST", f"/sm-portal/api/messages/{tc}/reply-all", {"text": "x"}),
-               ("POST", f"/sm-portal/api/messages/{tc}/print", None), ("DELETE", f"/sm-portal/api/messages/{tc}", None)]
+    replays = [
+        ("GET", f"/sm-portal/api/messages/{tc}", None),
+        ("GET", f"/sm-portal/api/inbox/{tc}", None),
+        ("GET", f"/sm-portal/m/{tc}", None),
+        ("POST", f"/sm-portal/api/messages/{tc}/reply", {"text": "x"}),
+        ("POST", f"/sm-portal/api/messages/{tc}/reply-all", {"text": "x"}),
+        ("POST", f"/sm-portal/api/messages/{tc}/print", None),
+        ("DELETE", f"/sm-portal/api/messages/{tc}", None),
+    ]
     for method, path, body in replays:
         r = requests.request(method, target.http + path, json=body, timeout=10)
         attempt("token replayed after delete", _refused(r, tag), f"{method} {path} -> {r.status_code}")
@@ -197,37 +238,54 @@ def test_an_internal_user_cannot_see_another_users_mpp(target, tally):
     dave, erin = f"dave.{tag}@{INTERNAL}", f"erin.{tag}@{INTERNAL}"
     send(target, secret, [erin], subject=f"For Erin only {secret}", text=f"erin secret {secret}\n")
     session_alice = target.mpp_session(SENDER)
-    assert target.gw.mpp_send(session_alice, to=[erin], subject=f"MPP for Erin {secret}", text="x",
-                              definition="All").status_code == 202
+    assert (
+        target.gw.mpp_send(
+            session_alice, to=[erin], subject=f"MPP for Erin {secret}", text="x", definition="All"
+        ).status_code
+        == 202
+    )
     sd, se = target.mpp_session(dave), target.mpp_session(erin)
     assert len(target.gw.mpp_items(se)) == 2, "Erin's own MPP must show her two messages"
     erin_token = notification_token(target, erin, f"MPP for Erin {secret}")
     api = target.http + "/mpp/api/messages"
     attempts = [
         requests.get(api, headers={"Authorization": f"Bearer {sd}"}, params={"user": erin}, timeout=10),
-        requests.get(api, headers={"Authorization": f"Bearer {sd}"}, params={"owner": erin, "address": erin},
-                     timeout=10),
-        requests.get(api, headers={"Authorization": f"Bearer {sd}", "X-Forwarded-User": erin, "X-User": erin,
-                                   "X-Remote-User": erin}, timeout=10),
+        requests.get(
+            api, headers={"Authorization": f"Bearer {sd}"}, params={"owner": erin, "address": erin}, timeout=10
+        ),
+        requests.get(
+            api,
+            headers={"Authorization": f"Bearer {sd}", "X-Forwarded-User": erin, "X-User": erin, "X-Remote-User": erin},
+            timeout=10,
+        ),
         requests.get(api, cookies={"mpp_session": sd}, params={"user": erin}, timeout=10),  # bearer only
         requests.get(api, headers={"Authorization": f"Bearer {erin}"}, timeout=10),
         requests.get(api, headers={"Authorization": f"Bearer {erin_token}"}, timeout=10),
         requests.get(api, headers={"Authorization": f"Bearer {gwtest.ADMIN_TOKEN}"}, timeout=10),
-        requests.get(api, headers={"Authorization": f"Basic {base64.b64encode(f'{erin}:'.encode()).decode()}"},
-                     timeout=10),
+        requests.get(
+            api, headers={"Authorization": f"Basic {base64.b64encode(f'{erin}:'.encode()).decode()}"}, timeout=10
+        ),
         requests.get(target.http + "/mpp", cookies={"mpp_session": sd}, params={"user": erin}, timeout=10),
         requests.get(target.http + "/mpp/login", params={"session": erin_token}, allow_redirects=False, timeout=10),
         requests.get(target.http + "/mpp/login", params={"session": erin}, allow_redirects=False, timeout=10),
-        requests.post(target.http + "/admin/api/mpp-sessions", json={"address": erin}, timeout=10,
-                      headers={"Authorization": f"Bearer {sd}"}),
+        requests.post(
+            target.http + "/admin/api/mpp-sessions",
+            json={"address": erin},
+            timeout=10,
+            headers={"Authorization": f"Bearer {sd}"},
+        ),
     ]
     for r in attempts:
-        attempt("someone else's MPP", secret not in r.text and r.status_code in (200, 401, 403),
-                f"{r.request.method} {r.url} -> {r.status_code}")
+        attempt(
+            "someone else's MPP",
+            secret not in r.text and r.status_code in (200, 401, 403),
+            f"{r.request.method} {r.url} -> {r.status_code}",
+        )
     attempt.check()
 
 
 # -- print -------------------------------------------------------------------------------------------
+
 
 def test_print_is_refused_in_json_and_absent_from_html(target, tally):
     attempt = Attempts(tally)
@@ -259,8 +317,15 @@ def definition_attempts(token: str) -> list[tuple[str, str, dict]]:
     bearer = {"Authorization": f"Bearer {token}"}
     basic = {"Authorization": "Basic " + base64.b64encode(f"admin:{token}".encode()).decode()}
     names = ["All", "External", "all", "EXTERNAL", "Internal", "%41ll", "All%20", "All/"]
-    prefixes = ["/admin/api/definitions", "/ADMIN/api/definitions", "/admin/API/Definitions", "//admin/api/definitions",
-                "/admin//api/definitions", "/admin/api/definitions/.", "/admin/api/./definitions"]
+    prefixes = [
+        "/admin/api/definitions",
+        "/ADMIN/api/definitions",
+        "/admin/API/Definitions",
+        "//admin/api/definitions",
+        "/admin//api/definitions",
+        "/admin/api/definitions/.",
+        "/admin/api/./definitions",
+    ]
     out: list[tuple[str, str, dict]] = []
     for auth in (bearer, basic, {}):
         for prefix in prefixes:
@@ -271,19 +336,38 @@ def definition_attempts(token: str) -> list[tuple[str, str, dict]]:
                     out.append((method, f"{prefix}/{name}", {"headers": auth, "json": ATTRIBUTE_PATCH}))
     for override in ("X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"):
         for method in ("PUT", "PATCH", "DELETE"):
-            out.append(("POST", "/admin/api/definitions/All", {"headers": {**bearer, override: method},
-                                                                "json": ATTRIBUTE_PATCH}))
-            out.append(("GET", "/admin/api/definitions/All", {"headers": {**bearer, override: method},
-                                                               "json": ATTRIBUTE_PATCH}))
+            out.append(
+                (
+                    "POST",
+                    "/admin/api/definitions/All",
+                    {"headers": {**bearer, override: method}, "json": ATTRIBUTE_PATCH},
+                )
+            )
+            out.append(
+                (
+                    "GET",
+                    "/admin/api/definitions/All",
+                    {"headers": {**bearer, override: method}, "json": ATTRIBUTE_PATCH},
+                )
+            )
     for method in ("PUT", "PATCH", "DELETE"):
-        out.append(("POST", f"/admin/api/definitions/All?_method={method}", {"headers": bearer, "json": ATTRIBUTE_PATCH}))
+        out.append(
+            ("POST", f"/admin/api/definitions/All?_method={method}", {"headers": bearer, "json": ATTRIBUTE_PATCH})
+        )
     form = {"name": "All", "attribute": "Allow External Recipients to Print", "value": "True", "_method": "PATCH"}
     for path in ("/admin", "/admin/", "/admin/definitions/All", "/admin/api/definitions/All", "/admin/api/definitions"):
         out.append(("POST", path, {"headers": basic, "data": form}))
     for content_type in ("application/json-patch+json", "application/merge-patch+json", "text/plain"):
-        out.append(("PATCH", "/admin/api/definitions/All",
-                    {"headers": {**bearer, "Content-Type": content_type},
-                     "json": [{"op": "replace", "path": "/attributes/0/value", "value": "True"}]}))
+        out.append(
+            (
+                "PATCH",
+                "/admin/api/definitions/All",
+                {
+                    "headers": {**bearer, "Content-Type": content_type},
+                    "json": [{"op": "replace", "path": "/attributes/0/value", "value": "True"}],
+                },
+            )
+        )
     return out
 
 
@@ -300,6 +384,7 @@ def definition_variety(method: str, path: str, kw: dict, status: int) -> str:
 def try_to_change_definitions(request, token: str, *, until_changed: bool = False) -> list[tuple[str, str, int, bool]]:
     """Run every attempt through `request(method, path, **kw)`; (method, path, status, changed?) for each
     (``until_changed``: stop at the first attempt that changed something)."""
+
     def snapshot():
         return request("GET", "/admin/api/definitions", headers={"Authorization": f"Bearer {token}"}).json()
 
@@ -320,11 +405,16 @@ def test_definitions_cannot_be_changed_through_any_route(target, tally):
     before_page = target.gw.get("/admin", auth=("admin", gwtest.ADMIN_TOKEN)).text
     with requests.Session() as http:
         outcomes = try_to_change_definitions(
-            lambda method, path, **kw: http.request(method, target.http + path, timeout=10, **kw), gwtest.ADMIN_TOKEN)
+            lambda method, path, **kw: http.request(method, target.http + path, timeout=10, **kw), gwtest.ADMIN_TOKEN
+        )
     for (method, path, status, changed), (_, _, kw) in zip(outcomes, definition_attempts(gwtest.ADMIN_TOKEN)):
         refused = not changed and (method == "GET" or not 200 <= status < 300)  # a GET may read, never change
-        attempt("change a definition", refused, f"{method} {path} -> {status}, changed: {changed}",
-                variety=definition_variety(method, path, kw, status))
+        attempt(
+            "change a definition",
+            refused,
+            f"{method} {path} -> {status}, changed: {changed}",
+            variety=definition_variety(method, path, kw, status),
+        )
     attempt.check()
     assert target.gw.get("/admin", auth=("admin", gwtest.ADMIN_TOKEN)).text == before_page
     listed = target.gw.admin("GET", "/admin/api/definitions").json()["definitions"]
@@ -345,8 +435,15 @@ def test_the_definition_probes_catch_an_editable_gateway():
     from harness.gateway.service import Gateway
     from harness.gateway.store import Store
 
-    cfg = from_mapping({"internal_domains": [INTERNAL], "database": ":memory:", "admin_token": "tok",
-                        "variant": "definition-editable"}, environ={})
+    cfg = from_mapping(
+        {
+            "internal_domains": [INTERNAL],
+            "database": ":memory:",
+            "admin_token": "tok",
+            "variant": "definition-editable",
+        },
+        environ={},
+    )
     store = Store(":memory:")
     clock = Clock(store, False)
     catalogue = Catalogue(cfg.active_variant)
@@ -358,14 +455,26 @@ def test_the_definition_probes_catch_an_editable_gateway():
 
 # -- relaying --------------------------------------------------------------------------------------------
 
+
 def test_the_submission_port_is_no_open_relay(target, tally):
     attempt = Attempts(tally)
     tag = marker("rl")
     outside = f"victim.{tag}@elsewhere.example"
-    senders = ["mallory@evil.example", "", f"a@sub.{INTERNAL}", f"a@{INTERNAL}.evil.example", "a@corpexample",
-               f"a@{INTERNAL.replace('.', '-')}.example", f'"a@{INTERNAL}"@evil.example', f"@{INTERNAL}:a@evil.example",
-               "a@[127.0.0.1]", f"a%{INTERNAL}@evil.example", f"a@{INTERNAL}.", f"{INTERNAL}@evil.example",
-               f"a@evil.example (a@{INTERNAL})"]
+    senders = [
+        "mallory@evil.example",
+        "",
+        f"a@sub.{INTERNAL}",
+        f"a@{INTERNAL}.evil.example",
+        "a@corpexample",
+        f"a@{INTERNAL.replace('.', '-')}.example",
+        f'"a@{INTERNAL}"@evil.example',
+        f"@{INTERNAL}:a@evil.example",
+        "a@[127.0.0.1]",
+        f"a%{INTERNAL}@evil.example",
+        f"a@{INTERNAL}.",
+        f"{INTERNAL}@evil.example",
+        f"a@evil.example (a@{INTERNAL})",
+    ]
     for mail_from in senders:
         s = target.gw.smtp()
         try:
@@ -387,8 +496,9 @@ def test_the_submission_port_is_no_open_relay(target, tally):
     # an internal envelope sender with a forged header From / Reply-To: the gateway vouches for the envelope
     forged = f"ceo.{tag}@evil.example"
     rcpt = f"bob.{tag}@ext.example"
-    raw = gwtest.make_message(frm=f"The CEO <{forged}>", to=[rcpt], subject=f"Forged {tag}",
-                              headers={"Reply-To": forged, "Sender": forged})
+    raw = gwtest.make_message(
+        frm=f"The CEO <{forged}>", to=[rcpt], subject=f"Forged {tag}", headers={"Reply-To": forged, "Sender": forged}
+    )
     assert target.gw.send(raw, SENDER, [rcpt])[0] == 250
     [note] = target.mailbox.wait_for_messages(rcpt, 1, 30)
     token = TOKEN_RE.search(note.text).group(1)
@@ -408,9 +518,11 @@ def test_the_submission_port_is_no_open_relay(target, tally):
 XSS_SUBJECT = '<img src=x onerror="window.__xss+=1">Quarterly <script>window.__xss+=1</script>'
 XSS_NAME = "<svg onload='window.__xss+=1'>Eve"
 XSS_TEXT = 'Hello </pre><script>window.__xss+=1;alert(1)</script><img src=x onerror="window.__xss+=1">\n'
-XSS_HTML = ('<html><body><script>parent.__xss+=1;alert(1)</script><img src=x onerror="parent.__xss+=1">'
-            '<iframe src="javascript:parent.__xss+=1"></iframe><form action="javascript:parent.__xss+=1">'
-            '<button id=go>go</button></form></body></html>')
+XSS_HTML = (
+    '<html><body><script>parent.__xss+=1;alert(1)</script><img src=x onerror="parent.__xss+=1">'
+    '<iframe src="javascript:parent.__xss+=1"></iframe><form action="javascript:parent.__xss+=1">'
+    "<button id=go>go</button></form></body></html>"
+)
 
 
 def visit_pages(visits: dict[str, dict]) -> dict[str, dict]:
@@ -462,24 +574,35 @@ def test_xss_payloads_never_run_in_the_browser(target, tally, tmp_path):
     tag = marker("xs")
     ext, dave = f"bob.{tag}@ext.example", f"dave.{tag}@{INTERNAL}"
     subject = f"{XSS_SUBJECT} {tag}"
-    raw = gwtest.make_message(frm=f'"{XSS_NAME}" <{SENDER}>', to=[ext, dave], subject=subject, text=XSS_TEXT,
-                              html=XSS_HTML, definition="All")
+    raw = gwtest.make_message(
+        frm=f'"{XSS_NAME}" <{SENDER}>', to=[ext, dave], subject=subject, text=XSS_TEXT, html=XSS_HTML, definition="All"
+    )
     assert target.gw.send(raw, SENDER, [ext, dave])[0] == 250
     session_alice = target.mpp_session(SENDER)
-    assert target.gw.mpp_send(session_alice, to=[dave], subject=subject, text=XSS_TEXT, html=XSS_HTML,
-                              definition="External").status_code == 202
+    assert (
+        target.gw.mpp_send(
+            session_alice, to=[dave], subject=subject, text=XSS_TEXT, html=XSS_HTML, definition="External"
+        ).status_code
+        == 202
+    )
     [note] = target.mailbox.wait_for_messages(ext, 1, 30)
     banner = target.mailbox.wait_for_messages(dave, 2, 30)
     token = TOKEN_RE.search(note.text).group(1)
     dave_session = target.mpp_session(dave)
     host = target.http.removeprefix("http://").split(":")[0]
-    pages = visit_pages({
-        "SM Portal page": {"url": f"{target.http}/sm-portal/m/{token}", "expand": True},
-        "MPP page": {"url": f"{target.http}/mpp",
-                     "cookies": [{"name": "mpp_session", "value": dave_session, "domain": host, "path": "/mpp"}]},
-        "Administration Console": {"url": f"{target.http}/admin",
-                                   "credentials": {"username": "admin", "password": gwtest.ADMIN_TOKEN}},
-    })
+    pages = visit_pages(
+        {
+            "SM Portal page": {"url": f"{target.http}/sm-portal/m/{token}", "expand": True},
+            "MPP page": {
+                "url": f"{target.http}/mpp",
+                "cookies": [{"name": "mpp_session", "value": dave_session, "domain": host, "path": "/mpp"}],
+            },
+            "Administration Console": {
+                "url": f"{target.http}/admin",
+                "credentials": {"username": "admin", "password": gwtest.ADMIN_TOKEN},
+            },
+        }
+    )
     for name, seen in pages.items():
         attempt("XSS in a page", seen["xss"] == 0 and not seen["dialogs"])
         assert seen["status"] == 200, (name, seen["status"])
@@ -510,11 +633,26 @@ def report_with_evidence(messages) -> R.RunResults:
     results = full_run()
     failed = next(s for s in results.scenarios if s.status == R.FAILED)
     failed.evidence = [
-        R.Evidence(f"e{i}", "email", f"delivered to {', '.join(m.to) or m.bcc[0]}", {
-            "mailpit_id": m.id, "from": m.from_.formatted() if m.from_ else "", "to": [a.formatted() for a in m.to],
-            "subject": m.subject, "date": str(m.date), "classification": source.NOTIFICATION, "rule": "as delivered",
-            "excerpt": m.text[:200], "text": m.text, "html": m.html, "headers": {k: v[0] for k, v in m.headers.items()}})
-        for i, m in enumerate(messages, 1)]
+        R.Evidence(
+            f"e{i}",
+            "email",
+            f"delivered to {', '.join(m.to) or m.bcc[0]}",
+            {
+                "mailpit_id": m.id,
+                "from": m.from_.formatted() if m.from_ else "",
+                "to": [a.formatted() for a in m.to],
+                "subject": m.subject,
+                "date": str(m.date),
+                "classification": source.NOTIFICATION,
+                "rule": "as delivered",
+                "excerpt": m.text[:200],
+                "text": m.text,
+                "html": m.html,
+                "headers": {k: v[0] for k, v in m.headers.items()},
+            },
+        )
+        for i, m in enumerate(messages, 1)
+    ]
     for cell in failed.cells:
         cell.evidence = ["e1"]
     return results

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.hardening.tally import merge, problems, report
+from tools.hardening.tally import merge, problems, report
 
 
 def counters(kinds: int = 31, lost: int = 0, refused_all: bool = True, fault_ok: bool = True) -> dict:
@@ -20,9 +20,9 @@ def counters(kinds: int = 31, lost: int = 0, refused_all: bool = True, fault_ok:
 def test_a_good_run_meets_the_bar_and_shows_its_counts():
     text, ok = report(counters())
     assert ok and "hardened:" in text and "NOT" not in text
-    line = next(l for l in text.splitlines() if l.startswith("bad inputs"))
+    line = next(item for item in text.splitlines() if item.startswith("bad inputs"))
     assert line.split()[-3:] == ["31", "31", "0"]
-    assert next(l for l in text.splitlines() if l.startswith("messages")).split()[-3:] == ["10", "10", "0"]
+    assert next(item for item in text.splitlines() if item.startswith("messages")).split()[-3:] == ["10", "10", "0"]
     assert "  smtp" in text and "  guessed token" in text
 
 
@@ -55,6 +55,6 @@ def test_kinds_are_counted_apart_from_attempts_and_the_untried_is_named(tmp_path
     (tmp_path / "counters-gw1.json").write_text(json.dumps(two))
     text, ok = report(merge(tmp_path))
     assert ok
-    assert "(10 attempts of 3 kinds)" in next(l for l in text.splitlines() if l.startswith("intrusions"))
+    assert "(10 attempts of 3 kinds)" in next(item for item in text.splitlines() if item.startswith("intrusions"))
     assert "  guessed token (10 attempts of 3 kinds)" in text
     assert "not tried:" in text and "timing side channels" in text

@@ -1,1 +1,2 @@
-"""Owns: the independent (vendor-style) Secure Messaging Lite implementation and its behaviour matrix."""
+"""Tests of the independent implementation (tools/independent/): its gateway, its catalogue, and the suite
+against each of its behaviours (the matrix, ``-m independent``)."""

@@ -4,7 +4,7 @@
   every table row, column, attribute and both definitions; every entry is
   switched somewhere in the gateway's code, and the code switches no name the
   catalogue lacks;
-* slow: the differential probe (tests/independent/probe.py) — every behaviour
+* slow: the differential probe (tools/independent/probe.py) — every behaviour
   changes what the gateway does, compared with the correct implementation.
 
     .venv/bin/python -m pytest tests/independent/test_catalogue.py -m "not slow"
@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.independent import behaviours as B
+from tools.independent import behaviours as B
 
 pytestmark = pytest.mark.independent
-GATEWAY = Path(__file__).parent / "gateway"
+GATEWAY = Path(__file__).resolve().parents[2] / "tools" / "independent" / "gateway"
 
 
 def _switched_names() -> set[str]:
@@ -41,9 +41,28 @@ def test_the_catalogue_has_enough_deviations_and_alternatives():
 
 def test_the_deviations_cover_every_row_column_attribute_and_definition():
     refs = " | ".join(b.ref for b in B.deviations())
-    for needed in ["T1-r1", "T2-r1", "T2-r2", "T3-r1", "T3-r2", "T3-r3", "T3-r4", "T3-r5", "T3-r6",
-                   "Mail Box", "MPP", "SM Portal", "Print", "Reply", "Reply All", "Expire", "Send Read Receipt",
-                   "definitions", "definition External", "All/External"]:
+    for needed in [
+        "T1-r1",
+        "T2-r1",
+        "T2-r2",
+        "T3-r1",
+        "T3-r2",
+        "T3-r3",
+        "T3-r4",
+        "T3-r5",
+        "T3-r6",
+        "Mail Box",
+        "MPP",
+        "SM Portal",
+        "Print",
+        "Reply",
+        "Reply All",
+        "Expire",
+        "Send Read Receipt",
+        "definitions",
+        "definition External",
+        "All/External",
+    ]:
         assert needed in refs, f"no deviation touches {needed}"
 
 
@@ -56,7 +75,8 @@ def test_every_entry_is_switched_in_the_gateway_and_nothing_else_is():
 
 @pytest.fixture(scope="module")
 def correct_fingerprint():
-    from tests.independent.probe import fingerprint
+    from tools.independent.probe import fingerprint
+
     return fingerprint("")
 
 
@@ -64,5 +84,6 @@ def correct_fingerprint():
 @pytest.mark.sandbox
 @pytest.mark.parametrize("name", list(B.BY_NAME))
 def test_the_behaviour_changes_what_the_gateway_does(name, correct_fingerprint):
-    from tests.independent.probe import fingerprint
+    from tools.independent.probe import fingerprint
+
     assert fingerprint(name) != correct_fingerprint, f"{name} behaves exactly like the correct implementation"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.independent.matrix import Running
+from tools.independent.matrix import Running
 
 pytestmark = [pytest.mark.independent, pytest.mark.sandbox]
 
@@ -54,8 +54,9 @@ def test_smtp_refusals_name_the_problem(gw):
     assert (code, text) == (550, "5.7.1 Relaying denied: <eve@example.net> is not in an internal domain")
     code, text = _smtp(gw, "ines@northwind.test", ["erik@example.net"], {"X-SM-Definition": "Secret"})
     assert code == 554 and "Unknown Secure Messaging definition 'Secret'" in text
-    code, text = _smtp(gw, "ines@northwind.test", ["erik@example.net"],
-                       {"X-SM-Definition": "All", "X-SM-Application": "mpp"})
+    code, text = _smtp(
+        gw, "ines@northwind.test", ["erik@example.net"], {"X-SM-Definition": "All", "X-SM-Application": "mpp"}
+    )
     assert code == 554 and "Unknown application 'mpp'" in text
     code, text = _smtp(gw, "ines@northwind.test", ["not an address"], {})
     assert code in (501, 553)
@@ -84,24 +85,35 @@ def test_http_errors_are_json(gw):
     assert answer.status_code == 401 and answer.json()["error"] == "unauthorized"
     answer = requests.delete(f"{base}/admin/api/definitions/All", headers=admin, timeout=5)
     assert answer.status_code == 403 and answer.json()["error"] == "definitions_immutable"
-    names = [d["name"] for d in requests.get(f"{base}/admin/api/definitions", headers=admin, timeout=5).json()
-             ["definitions"]]
+    names = [
+        d["name"] for d in requests.get(f"{base}/admin/api/definitions", headers=admin, timeout=5).json()["definitions"]
+    ]
     assert names == ["All", "External"]
     assert requests.get(f"{base}/sm-portal/api/messages/nw-{'0' * 32}", timeout=5).json()["error"] == "not_found"
-    answer = requests.post(f"{base}/admin/api/mpp-sessions", headers=admin, json={"address": "x@example.net"},
-                           timeout=5)
+    answer = requests.post(
+        f"{base}/admin/api/mpp-sessions", headers=admin, json={"address": "x@example.net"}, timeout=5
+    )
     assert answer.status_code == 403 and answer.json()["error"] == "no_mpp_for_external"
-    session = requests.post(f"{base}/admin/api/mpp-sessions", headers=admin, json={"address": "i@northwind.test"},
-                            timeout=5).json()["session"]
-    answer = requests.post(f"{base}/mpp/api/messages", headers={"Authorization": f"Bearer {session}"},
-                           json={"to": [], "subject": "s", "text": "t", "definition": "All"}, timeout=5)
+    session = requests.post(
+        f"{base}/admin/api/mpp-sessions", headers=admin, json={"address": "i@northwind.test"}, timeout=5
+    ).json()["session"]
+    answer = requests.post(
+        f"{base}/mpp/api/messages",
+        headers={"Authorization": f"Bearer {session}"},
+        json={"to": [], "subject": "s", "text": "t", "definition": "All"},
+        timeout=5,
+    )
     assert answer.status_code == 422 and answer.json()["error"] == "invalid_request" and answer.json()["detail"]
-    answer = requests.post(f"{base}/mpp/api/messages", headers={"Authorization": f"Bearer {session}"},
-                           json={"to": ["e@example.net"], "subject": "s", "text": "t", "definition": "Nope"},
-                           timeout=5)
+    answer = requests.post(
+        f"{base}/mpp/api/messages",
+        headers={"Authorization": f"Bearer {session}"},
+        json={"to": ["e@example.net"], "subject": "s", "text": "t", "definition": "Nope"},
+        timeout=5,
+    )
     assert answer.status_code == 400 and answer.json()["error"] == "unknown_definition"
-    answer = requests.post(f"{base}/mpp/api/messages", headers={"Authorization": f"Bearer {session}"},
-                           data="{not json", timeout=5)
+    answer = requests.post(
+        f"{base}/mpp/api/messages", headers={"Authorization": f"Bearer {session}"}, data="{not json", timeout=5
+    )
     assert answer.status_code == 422
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.independent import behaviours as B
-from tests.independent.matrix import DEFAULT_SEED, run_one
+from tools.independent import behaviours as B
+from tools.independent.matrix import DEFAULT_SEED, run_one
 
 pytestmark = pytest.mark.independent
 
@@ -43,7 +43,8 @@ def test_the_suite_catches_the_deviation(name):
     assert not outcome.error, outcome.error
     assert outcome.verdict == "Not conformant", (
         f"the suite missed {name} ({entry.ref}): {entry.description}; the source says: {entry.source} "
-        f"— verdict {outcome.verdict!r} ({outcome.report})")
+        f"— verdict {outcome.verdict!r} ({outcome.report})"
+    )
 
 
 @pytest.mark.slow
@@ -55,7 +56,8 @@ def test_the_suite_accepts_the_alternative(name):
     assert not outcome.error, outcome.error
     assert outcome.verdict.startswith("Conformant"), (
         f"the suite wrongly failed {name} ({entry.ref}): {entry.description}; allowed because: {entry.source} "
-        f"— failed {outcome.failed} ({outcome.report})")
+        f"— failed {outcome.failed} ({outcome.report})"
+    )
 
 
 @pytest.mark.slow
@@ -67,4 +69,5 @@ def test_the_suite_reports_the_contract_difference_and_stays_conformant(name):
     assert not outcome.error, outcome.error
     assert outcome.verdict.startswith("Conformant") and outcome.contract_differences > 0, (
         f"{name} ({entry.ref}): {entry.description} — expected Conformant with contract differences, got "
-        f"{outcome.verdict!r} and {outcome.contract_differences} difference(s) ({outcome.report})")
+        f"{outcome.verdict!r} and {outcome.contract_differences} difference(s) ({outcome.report})"
+    )

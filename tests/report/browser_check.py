@@ -21,12 +21,21 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 CHROMIUM = os.environ.get("SMLITE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 LOCAL_SCHEMES = ("file:", "data:", "about:")
 
 
@@ -36,16 +45,19 @@ class BrowserUnavailable(RuntimeError):
 
 def _launch(playwright: Any, executable: str) -> Any:
     if not Path(executable).exists() and not shutil.which(executable):
-        raise BrowserUnavailable(f"no Chromium at {executable}: install it with "
-                                 "`apt-get update && apt-get install -y chromium` (never `playwright install`)")
+        raise BrowserUnavailable(
+            f"no Chromium at {executable}: install it with "
+            "`apt-get update && apt-get install -y chromium` (never `playwright install`)"
+        )
     try:
         return playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
     except Exception as exc:  # playwright raises its own Error types
         raise BrowserUnavailable(f"Chromium at {executable} would not start: {exc}") from exc
 
 
-def check_report_in_browser(index_path: Path, *, expect_subject: str | None = None,
-                            executable: str = CHROMIUM, screenshot: Path | None = None) -> dict[str, Any]:
+def check_report_in_browser(
+    index_path: Path, *, expect_subject: str | None = None, executable: str = CHROMIUM, screenshot: Path | None = None
+) -> dict[str, Any]:
     """Check a report in Chromium; see the module docstring. ``expect_subject``: a subject the failed
     cell's evidence must show (default: whatever subject the failed scenario's first email has)."""
     try:
@@ -73,8 +85,10 @@ def check_report_in_browser(index_path: Path, *, expect_subject: str | None = No
             seen["screenshot"] = str(screenshot)
             page.screenshot(path=str(screenshot), full_page=True)
             failed = page.locator("td.cell.st-failed")
-            seen["failed_cells"] = [f"{failed.nth(i).get_attribute('data-ref')} / "
-                                    f"{failed.nth(i).get_attribute('data-column')}" for i in range(failed.count())]
+            seen["failed_cells"] = [
+                f"{failed.nth(i).get_attribute('data-ref')} / {failed.nth(i).get_attribute('data-column')}"
+                for i in range(failed.count())
+            ]
             if seen["failed_cells"]:
                 cell = failed.first
                 seen["failed_cell_background"] = cell.evaluate("el => getComputedStyle(el).backgroundColor")
@@ -90,15 +104,21 @@ def check_report_in_browser(index_path: Path, *, expect_subject: str | None = No
                 subjects = detail.locator(".evidence dd.f-subject")
                 seen["evidence_subjects"] = [subjects.nth(i).inner_text() for i in range(subjects.count())]
                 visible = [subjects.nth(i).is_visible() for i in range(subjects.count())]
-                wanted = expect_subject if expect_subject is not None else (
-                    seen["evidence_subjects"][0] if seen["evidence_subjects"] else None)
+                wanted = (
+                    expect_subject
+                    if expect_subject is not None
+                    else (seen["evidence_subjects"][0] if seen["evidence_subjects"] else None)
+                )
                 seen["subject_visible"] = wanted is not None and any(
-                    text == wanted and shown for text, shown in zip(seen["evidence_subjects"], visible))
+                    text == wanted and shown for text, shown in zip(seen["evidence_subjects"], visible)
+                )
                 if not seen["detail_open"] or not seen["detail_visible"]:
                     problems.append(f"clicking the failed cell did not open scenario {anchor!r}")
                 if not seen["subject_visible"]:
-                    problems.append(f"the failed scenario does not show the email subject {wanted!r}; "
-                                    f"it shows {seen['evidence_subjects']!r}")
+                    problems.append(
+                        f"the failed scenario does not show the email subject {wanted!r}; "
+                        f"it shows {seen['evidence_subjects']!r}"
+                    )
                 previews = detail.locator("details.ev-part:has(> iframe.html-body) > summary")
                 for i in range(previews.count()):  # render the HTML bodies: their scripts must not run
                     previews.nth(i).click()
@@ -155,8 +175,9 @@ def _browser(browser: Any, executable: str) -> Iterator[Any]:
             own.close()
 
 
-def print_report(page_path: Path, *, appendix: bool = False, pdf: Path | None = None,
-                 executable: str = CHROMIUM, browser: Any = None) -> dict[str, Any]:
+def print_report(
+    page_path: Path, *, appendix: bool = False, pdf: Path | None = None, executable: str = CHROMIUM, browser: Any = None
+) -> dict[str, Any]:
     """Print a page to A4 the way Chromium's print dialog would (print media, backgrounds on).
 
     ``appendix`` ticks the report's "Print evidence appendix" toggle first.
@@ -182,8 +203,14 @@ def print_report(page_path: Path, *, appendix: bool = False, pdf: Path | None = 
     return seen
 
 
-def overflow_at(page_path: Path, width: int = 390, *, screenshot: Path | None = None,
-                executable: str = CHROMIUM, browser: Any = None) -> dict[str, Any]:
+def overflow_at(
+    page_path: Path,
+    width: int = 390,
+    *,
+    screenshot: Path | None = None,
+    executable: str = CHROMIUM,
+    browser: Any = None,
+) -> dict[str, Any]:
     """Open a page at a phone's width: {"scroll_width", "width", "overflowing": [elements wider than the page]}.
 
     An element counts as overflowing when it sticks out of the viewport, or its content spills out of
@@ -193,7 +220,8 @@ def overflow_at(page_path: Path, width: int = 390, *, screenshot: Path | None = 
         page = chromium.new_page(viewport={"width": width, "height": 844}, device_scale_factor=1)
         try:
             page.goto(page_path.as_uri(), wait_until="load")
-            found = page.evaluate("""(width) => {
+            found = page.evaluate(
+                """(width) => {
               const out = [];
               const scrolls = el => { for (let p = el.parentElement; p; p = p.parentElement) {
                 const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll') return true; }
@@ -208,7 +236,9 @@ def overflow_at(page_path: Path, width: int = 390, *, screenshot: Path | None = 
                 }
               }
               return {scroll_width: document.documentElement.scrollWidth, overflowing: out.slice(0, 20)};
-            }""", width)
+            }""",
+                width,
+            )
             if screenshot:
                 page.screenshot(path=str(screenshot), full_page=False)
         finally:

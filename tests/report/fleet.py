@@ -19,8 +19,15 @@ from typing import Any
 OTHER = {"Notification": "Email with banner", "Email with banner": "Notification", "Yes": "No", "No": "Yes"}
 
 
-def rewrite(base: dict[str, Any], i: int, target: str, version: str, rng: random.Random,
-            start: dt.datetime, fail_share: float = 0.15) -> dict[str, Any]:
+def rewrite(
+    base: dict[str, Any],
+    i: int,
+    target: str,
+    version: str,
+    rng: random.Random,
+    start: dt.datetime,
+    fail_share: float = 0.15,
+) -> dict[str, Any]:
     data = copy.deepcopy(base)
     started = start + dt.timedelta(hours=6 * i)
     run = data["run"]
@@ -46,19 +53,22 @@ def rewrite(base: dict[str, Any], i: int, target: str, version: str, rng: random
             scenario["message"] = "expected and observed differ (fleet rewrite)"
     if rng.random() < 0.1 and data["scenarios"]:
         gone = data["scenarios"].pop()
-        data["missing"] = [gone["id"]]
-    data.pop("summary", None)
+        data["missing"] = [{"id": gone["id"], "name": gone["name"], "reason": "worker 'gw0' crashed (fleet rewrite)"}]
+    from harness.results.loading import results_from_dict
+
+    data["summary"] = results_from_dict(data).to_dict()["summary"]  # the rewritten run's, so the file validates
     return data
 
 
-def make_fleet(base: dict[str, Any], out: Path, runs: int, targets: tuple[str, ...], *, seed: int = 15,
-               with_reports: bool = True) -> list[Path]:
+def make_fleet(
+    base: dict[str, Any], out: Path, runs: int, targets: tuple[str, ...], *, seed: int = 15, with_reports: bool = True
+) -> list[Path]:
     """Write ``runs`` results.json (and, with_reports, each run's report) under ``out/<target>/<run-id>/``."""
-    from harness.report.loading import results_from_dict
     from harness.report.render import write_report
+    from harness.results.loading import results_from_dict
 
     rng = random.Random(seed)
-    start = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
     written = []
     for i in range(runs):
         target = targets[i % len(targets)]

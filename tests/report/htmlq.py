@@ -12,8 +12,8 @@ VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "met
 class Element:
     tag: str
     attrs: dict[str, str]
-    parent: "Element | None" = None
-    children: list["Element | str"] = field(default_factory=list)
+    parent: Element | None = None
+    children: list[Element | str] = field(default_factory=list)
 
     @property
     def classes(self) -> set[str]:
@@ -28,11 +28,16 @@ class Element:
                 yield child
                 yield from child.iter()
 
-    def find_all(self, tag: str | None = None, cls: str | None = None, **attrs: str) -> list["Element"]:
-        return [e for e in self.iter() if (tag is None or e.tag == tag) and (cls is None or cls in e.classes)
-                and all(e.attrs.get(k.replace("_", "-")) == v for k, v in attrs.items())]
+    def find_all(self, tag: str | None = None, cls: str | None = None, **attrs: str) -> list[Element]:
+        return [
+            e
+            for e in self.iter()
+            if (tag is None or e.tag == tag)
+            and (cls is None or cls in e.classes)
+            and all(e.attrs.get(k.replace("_", "-")) == v for k, v in attrs.items())
+        ]
 
-    def find(self, tag: str | None = None, cls: str | None = None, **attrs: str) -> "Element":
+    def find(self, tag: str | None = None, cls: str | None = None, **attrs: str) -> Element:
         found = self.find_all(tag, cls, **attrs)
         assert found, f"no <{tag} class={cls} {attrs}>"
         return found[0]
@@ -43,7 +48,7 @@ class Element:
             yield node
             node = node.parent
 
-    def by_id(self, element_id: str) -> "Element":
+    def by_id(self, element_id: str) -> Element:
         return self.find(id=element_id)
 
 

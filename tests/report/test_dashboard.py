@@ -4,14 +4,12 @@ every link resolving to a run's report, bad input one line and exit 2. Pure HTML
 from __future__ import annotations
 
 import json
-
 import re
 from pathlib import Path
 
-from harness.spec import source
-
 from harness.cli.main import main as cli_main
 from harness.report.render import update_latest
+from harness.source_model import source
 
 from .fleet import make_fleet
 from .htmlq import parse
@@ -74,11 +72,15 @@ def test_dashboard_matrix_and_history_link_to_each_runs_report(tmp_path, capsys)
 def test_a_failed_cell_shows_in_the_matrix_with_its_observed_value(tmp_path):
     runs = fleet(tmp_path, runs=2)
     data = json.loads(next((runs / "bravo-mail").glob("*/results.json")).read_text())
-    failed = [(s["refs"][0], c["column"], c["observed"]) for s in data["scenarios"] for c in s["cells"]
-              if c["status"] == "failed" and s["table"] in ("T2", "T3")]
+    failed = [
+        (s["refs"][0], c["column"], c["observed"])
+        for s in data["scenarios"]
+        for c in s["cells"]
+        if c["status"] == "failed" and s["table"] in ("T2", "T3")
+    ]
     assert cli_main(["dashboard", str(runs), "-o", str(tmp_path / "site")]) == 0
     tree = parse((tmp_path / "site" / "index.html").read_text(encoding="utf-8"))
-    column = [td for td in tree.find_all("td", cls="m")][1::2]
+    column = list(tree.find_all("td", cls="m"))[1::2]
     for ref, col, observed in failed:
         td = next(t for t in column if t.attrs["data-ref"] == ref and t.attrs["data-column"] == col)
         assert td.classes & {"st-failed", "st-contract_difference"} and observed in td.text()

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.conformance import results as R
+from harness import results as R
 from harness.cli.main import main as cli_main
 from harness.report import write_report
-from tests.report.browser_check import BrowserUnavailable, CHROMIUM, _launch, overflow_at, print_report
+from tests.report.browser_check import CHROMIUM, BrowserUnavailable, _launch, overflow_at, print_report
 
 from .fleet import make_fleet
 from .sample import all_passed, full_run
@@ -57,15 +57,18 @@ def everything_failed() -> R.RunResults:
     return results
 
 
-@pytest.mark.parametrize("name,make", [("passing", all_passed), ("failing", full_run),
-                                       ("all-failed", everything_failed)])
-def test_printed_summary_fits_four_a4_pages_and_evidence_is_an_appendix(tmp_path, shots, playwright_browser, name,
-                                                                         make):
+@pytest.mark.parametrize(
+    "name,make", [("passing", all_passed), ("failing", full_run), ("all-failed", everything_failed)]
+)
+def test_printed_summary_fits_four_a4_pages_and_evidence_is_an_appendix(
+    tmp_path, shots, playwright_browser, name, make
+):
     index = write_report(make(), tmp_path / name)
     try:
         summary = print_report(index, pdf=shots / f"print-{name}.pdf", browser=playwright_browser)
-        appendix = print_report(index, appendix=True, pdf=shots / f"print-{name}-appendix.pdf",
-                                browser=playwright_browser)
+        appendix = print_report(
+            index, appendix=True, pdf=shots / f"print-{name}-appendix.pdf", browser=playwright_browser
+        )
     except BrowserUnavailable as exc:
         pytest.fail(f"the browser test needs Chromium: {exc}")
     print(f"{name}: summary {summary['pages']} pages, with appendix {appendix['pages']}")
@@ -94,13 +97,27 @@ def test_printed_summary_holds_the_failures_expected_and_observed(tmp_path, play
 def test_no_horizontal_overflow_at_390px(tmp_path, shots, playwright_browser):
     index = write_report(full_run(), tmp_path / "a")
     write_report(all_passed(), tmp_path / "b")
-    assert cli_main(["report", str(tmp_path / "a" / "results.json"), "--compare",
-                     str(tmp_path / "b" / "results.json"), "-o", str(tmp_path / "cmp")]) == 1
+    assert (
+        cli_main(
+            [
+                "report",
+                str(tmp_path / "a" / "results.json"),
+                "--compare",
+                str(tmp_path / "b" / "results.json"),
+                "-o",
+                str(tmp_path / "cmp"),
+            ]
+        )
+        == 1
+    )
     runs = tmp_path / "fleet"
     make_fleet(json.loads(json.dumps(full_run().to_dict())), runs, 4, ("Acme Gateway", "Bravo Mail"))
     assert cli_main(["dashboard", str(runs), "-o", str(tmp_path / "site")]) == 0
-    for name, page in (("report", index), ("compare", tmp_path / "cmp" / "comparison.html"),
-                       ("dashboard", tmp_path / "site" / "index.html")):
+    for name, page in (
+        ("report", index),
+        ("compare", tmp_path / "cmp" / "comparison.html"),
+        ("dashboard", tmp_path / "site" / "index.html"),
+    ):
         seen = overflow_at(page, 390, screenshot=shots / f"phone-{name}.png", browser=playwright_browser)
         assert seen["scroll_width"] <= 390 and seen["overflowing"] == [], (name, seen)
 
@@ -112,8 +129,10 @@ def test_anchors_open_the_same_scenario_in_two_runs(tmp_path, playwright_browser
     again.scenarios.reverse()
     second = write_report(again, tmp_path / "two")
     page = playwright_browser.new_page(viewport={"width": 1200, "height": 900})
-    for anchor, name in (("T3-r4", "T3-r4 Mimecast Personal Portal, External definition"),
-                         ("T1-r1-mac-external", "T1-r1 Mimecast for Mac, External definition")):
+    for anchor, name in (
+        ("T3-r4", "T3-r4 Mimecast Personal Portal, External definition"),
+        ("T1-r1-mac-external", "T1-r1 Mimecast for Mac, External definition"),
+    ):
         for index in (first, second):
             page.goto(f"{index.as_uri()}#{anchor}")
             detail = page.locator(f"[id='{anchor}']")
@@ -134,8 +153,19 @@ def test_anchors_open_the_same_scenario_in_two_runs(tmp_path, playwright_browser
 def test_every_compare_link_resolves_in_the_browser(tmp_path, playwright_browser, shots):
     write_report(full_run(), tmp_path / "a")
     write_report(all_passed(), tmp_path / "b")
-    assert cli_main(["report", str(tmp_path / "a" / "results.json"), "--compare",
-                     str(tmp_path / "b" / "results.json"), "-o", str(tmp_path / "cmp")]) == 1
+    assert (
+        cli_main(
+            [
+                "report",
+                str(tmp_path / "a" / "results.json"),
+                "--compare",
+                str(tmp_path / "b" / "results.json"),
+                "-o",
+                str(tmp_path / "cmp"),
+            ]
+        )
+        == 1
+    )
     page = playwright_browser.new_page()
     comparison = (tmp_path / "cmp" / "comparison.html").as_uri()
     page.goto(comparison)
@@ -164,7 +194,10 @@ def test_dashboard_from_three_runs_of_two_targets(tmp_path, playwright_browser, 
     assert page.locator("table.matrix th.tgt").count() == 2
     assert page.locator("table.matrix td.m").count() == 54
     assert page.locator("table.matrix td.m").first.evaluate("el => getComputedStyle(el).backgroundColor") in (
-        "rgb(220, 243, 226)", "rgb(253, 224, 222)", "rgb(213, 240, 245)")  # passed / failed / contract
+        "rgb(220, 243, 226)",
+        "rgb(253, 224, 222)",
+        "rgb(213, 240, 245)",
+    )  # passed / failed / contract
     charts = page.locator("section.history svg.chart")
     assert charts.count() == 2 and charts.first.bounding_box()["height"] > 100
     assert page.locator("section.history svg a.run-col").count() == 3

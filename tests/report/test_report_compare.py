@@ -7,7 +7,7 @@ import re
 
 from markupsafe import escape
 
-from harness.conformance import results as R
+from harness import results as R
 from harness.report import compare_rows, write_comparison
 
 from .htmlq import parse
@@ -30,7 +30,11 @@ def test_differing_cells_and_scenarios_come_first():
     assert len(cells) == 3 * 9  # every source cell, once
     t3r4 = next(r for r in cells if r.key == "T3-r4 / Mail Box")
     assert (t3r4.a_status, t3r4.b_status, t3r4.a_detail, t3r4.b_detail) == (
-        R.FAILED, R.PASSED, "Notification", "Email with banner")
+        R.FAILED,
+        R.PASSED,
+        "Notification",
+        "Email with banner",
+    )
     changed = [r.label for r in scenarios if r.differs]
     assert len(changed) == 2 and any("T3-r4" in name for name in changed)
 

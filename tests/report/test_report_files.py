@@ -26,8 +26,9 @@ REPORT_FILES = {"results.json", "junit.xml", "cucumber.json", "index.html"}
 
 
 def smlite(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "harness.cli.main", *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli.main", *args], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
 
 
 @pytest.fixture
@@ -69,8 +70,9 @@ def test_the_cli_says_it_in_one_line_with_exit_2(tmp_path, results_file):
 def tiny_tmpfs(tmp_path):
     mount_point = tmp_path / "tiny"
     mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)], capture_output=True, text=True
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a 2 MiB tmpfs here to test a full disk: {mounted.stderr.strip()}")
     try:

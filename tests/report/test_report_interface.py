@@ -13,20 +13,35 @@ from pathlib import Path
 
 import pytest
 
-from harness.conformance import results as R
+from harness import results as R
 from harness.cli.main import main as cli_main
 from harness.report import anchors as A
 from harness.report import source_doc, write_report
 from harness.report import view as V
-from harness.report.loading import load_results
+from harness.results.loading import load_results
 
 from .htmlq import parse
 from .sample import all_passed, full_run, scenario
 
-DOCUMENTED = ("T3-r4", "T1-r1-mac-external", "T1-r1-outlook-all", "T2-r1",
-              "attributes-T2-r1-an-external-recipient-can-reply-all-and-the-reply-lands-as-table-2-says-all", "row-T3-r4",
-              "cell-T3-r4-mpp", "cell-T1-r1-sm-portal", "defect-D1", "src-T3-r4", "src-T3-r4-mpp",
-              "src-attr-print", "src-def-All", "definition-All", "attr-print", "source-document", "overview")
+DOCUMENTED = (
+    "T3-r4",
+    "T1-r1-mac-external",
+    "T1-r1-outlook-all",
+    "T2-r1",
+    "attributes-T2-r1-an-external-recipient-can-reply-all-and-the-reply-lands-as-table-2-says-all",
+    "row-T3-r4",
+    "cell-T3-r4-mpp",
+    "cell-T1-r1-sm-portal",
+    "defect-D1",
+    "src-T3-r4",
+    "src-T3-r4-mpp",
+    "src-attr-print",
+    "src-def-All",
+    "definition-All",
+    "attr-print",
+    "source-document",
+    "overview",
+)
 
 
 def _ids(html: str) -> set[str]:
@@ -64,8 +79,8 @@ def test_anchors_are_identical_across_two_runs(tmp_path, results):
 def test_two_scenarios_of_one_case_get_distinct_anchors_whatever_their_order(results):
     twin = copy.deepcopy(scenario(results, "T3-r4"))
     twin.id += "-again"
-    forward = V.scenario_anchors(results.scenarios + [twin])
-    backward = V.scenario_anchors([twin] + results.scenarios)
+    forward = V.scenario_anchors([*results.scenarios, twin])
+    backward = V.scenario_anchors([twin, *results.scenarios])
     assert len(set(forward)) == len(forward)
     assert forward[-1] == backward[0] == "T3-r4-2"
 
@@ -73,8 +88,13 @@ def test_two_scenarios_of_one_case_get_distinct_anchors_whatever_their_order(res
 def test_every_in_page_link_has_its_target(report):
     _, tree, html = report
     ids = _ids(html)
-    broken = sorted({a.attrs["href"] for a in tree.find_all("a") if a.attrs.get("href", "").startswith("#")
-                     and a.attrs["href"][1:] not in ids})
+    broken = sorted(
+        {
+            a.attrs["href"]
+            for a in tree.find_all("a")
+            if a.attrs.get("href", "").startswith("#") and a.attrs["href"][1:] not in ids
+        }
+    )
     assert broken == []
 
 
@@ -110,8 +130,12 @@ def test_the_embedded_source_is_the_document_verbatim():
 
 def test_an_edited_copy_of_the_source_fails_loudly(tmp_path, monkeypatch):
     edited = tmp_path / "source.txt"
-    edited.write_text(source_doc.SOURCE_FILE.read_text(encoding="utf-8").replace(
-        "ExternalEmail with bannerEmail with bannerYes", "ExternalNotificationNotificationYes"), encoding="utf-8")
+    edited.write_text(
+        source_doc.SOURCE_FILE.read_text(encoding="utf-8").replace(
+            "ExternalEmail with bannerEmail with bannerYes", "ExternalNotificationNotificationYes"
+        ),
+        encoding="utf-8",
+    )
     monkeypatch.setattr(source_doc, "SOURCE_FILE", edited)
     source_doc.document.cache_clear()
     try:
@@ -135,7 +159,8 @@ def test_the_overview_svg_counts_every_scenario_per_table(report, results):
     counts = _overview_counts(tree)
     assert counts == {k: v for k, v in results.counts().items() if v}
     assert {a.attrs["href"] for a in tree.by_id("overview").find_all("a")} == {
-        f"#group-{key}" for key in ("T1", "T2", "T3", "definitions", "attributes", "other")}
+        f"#group-{key}" for key in ("T1", "T2", "T3", "definitions", "attributes", "other")
+    }
 
 
 def test_a_contract_level_failure_is_a_contract_difference_and_its_absence_changes_nothing(tmp_path):
@@ -146,20 +171,44 @@ def test_a_contract_level_failure_is_a_contract_difference_and_its_absence_chang
     for cell in t3r4["cells"]:
         if cell["status"] == "failed":
             cell["level"] = "contract"
+    t3r4["status"] = "passed"  # as the engine writes it: a contract difference never fails a scenario
     results = load_results(_save(tmp_path / "b.json", data))
     tree = parse(write_report(results, tmp_path / "b").read_text())
     assert "st-contract_difference" in tree.by_id("cell-T3-r4-mpp").classes
     assert "Contract difference" in tree.by_id("cell-T3-r4-mpp").text()
     counts = _overview_counts(tree)
-    assert counts.get("contract_difference") == 1 and "failed" not in counts
+    assert "failed" not in counts and counts == {k: v for k, v in results.counts().items() if v}
+    assert results.contract_differences() and results.exit_code() == (0 if results.complete else 2)
+
+
+def test_a_failed_scenario_stays_a_failure_whatever_its_cells_say(tmp_path):
+    """One policy (harness/policy.py): the verdict, the overview and the cell agree. A scenario the engine
+    failed counts against the source even when a file marks every failed cell of it contract."""
+    data = full_run().to_dict()
+    t3r4 = next(s for s in data["scenarios"] if s["refs"] == ["T3-r4"])
+    for cell in t3r4["cells"]:
+        if cell["status"] == "failed":
+            cell["level"] = "contract"
+    results = load_results(_save(tmp_path / "c.json", data))
+    tree = parse(write_report(results, tmp_path / "c").read_text())
+    assert _overview_counts(tree).get("failed") == 1
+    assert results.verdict() == "Not conformant" and results.exit_code() == 1
 
 
 def test_missing_scenarios_are_shown(tmp_path):
     data = full_run().to_dict()
-    data["missing"] = [{"id": "steps/test_conformance.py::test_case[T3-r6-portal-External]",
-                        "name": "test_case[T3-r6-portal-External]", "reason": "worker 'gw1' crashed"},
-                       {"id": "steps/test_conformance.py::test_reply[T2-r2]", "name": "T2-r2 reply",
-                        "reason": "the run was interrupted before it"}]
+    data["missing"] = [
+        {
+            "id": "steps/test_conformance.py::test_case[T3-r6-portal-External]",
+            "name": "test_case[T3-r6-portal-External]",
+            "reason": "worker 'gw1' crashed",
+        },
+        {
+            "id": "steps/test_conformance.py::test_reply[T2-r2]",
+            "name": "T2-r2 reply",
+            "reason": "the run was interrupted before it",
+        },
+    ]
     tree = parse(write_report(load_results(_save(tmp_path / "r.json", data)), tmp_path / "r").read_text())
     shown = tree.by_id("missing").text()
     assert "2 scenarios never reported" in shown and "T3-r6-portal-External" in shown and "T2-r2 reply" in shown

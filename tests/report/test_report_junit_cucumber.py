@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from harness.conformance import results as R
+from harness import results as R
 from harness.report.cucumber import build_cucumber
 from harness.report.junit import write_junit
-from harness.spec import source
+from harness.source_model import source
 
 from .sample import full_run, scenario
 
@@ -94,5 +94,7 @@ def test_cucumber_carries_an_outcome_no_step_shows():
     broken.status, broken.message, broken.steps = R.HARNESS_ERROR, "HarnessError: no gateway", []
     element = next(e for f in build_cucumber(results) for e in f["elements"] if e["name"] == broken.name)
     assert element["after"][0]["result"]["status"] == "failed"
-    assert element["after"][0]["result"]["error_message"] == \
-        "harness error (says nothing about the target): HarnessError: no gateway"
+    assert (
+        element["after"][0]["result"]["error_message"]
+        == "harness error (says nothing about the target): HarnessError: no gateway"
+    )

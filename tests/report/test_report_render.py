@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from harness.conformance import results as R
+from harness import results as R
 from harness.conformance.record import ScenarioRecord
 from harness.report import render, update_latest, write_report
 from harness.report.evidence import inert_html
@@ -22,8 +22,12 @@ from .sample import XSS_BODY, XSS_HTML, XSS_SUBJECT, full_run, scenario
 def test_write_report_writes_the_four_files(tmp_path, results):
     index = write_report(results, tmp_path / "a" / "b")
     assert index == tmp_path / "a" / "b" / "index.html"
-    assert sorted(p.name for p in index.parent.iterdir()) == ["cucumber.json", "index.html", "junit.xml",
-                                                              "results.json"]
+    assert sorted(p.name for p in index.parent.iterdir()) == [
+        "cucumber.json",
+        "index.html",
+        "junit.xml",
+        "results.json",
+    ]
 
 
 def test_results_json_round_trips(report, results):
@@ -85,6 +89,7 @@ def test_no_remote_reference_outside_evidence(report):
                     outside.append((node.tag, child))
             else:
                 walk(child, in_evidence)
+
     walk(tree, False)
     assert outside == []
     assert "https://tracker.example" in html  # it is there, as escaped evidence text
@@ -101,8 +106,14 @@ def test_exchange_evidence_from_the_recorder_renders(tmp_path):
     record = ScenarioRecord()
 
     class Exchange:
-        channel, request, status, answer, elapsed_s = "smtp", "DATA (message to erik@example.org)", 554, \
-            "554 5.7.0 Unknown Secure Messaging definition 'Confidential'", 0.0123
+        channel, request, status, answer, elapsed_s = (
+            "smtp",
+            "DATA (message to erik@example.org)",
+            554,
+            "554 5.7.0 Unknown Secure Messaging definition 'Confidential'",
+            0.0123,
+        )
+
     record.add_exchange(Exchange())
     record.add_evidence("note", "What happened", {"text": "nothing arrived within 10 s"})
     target = scenario(results, "T2-r2")
@@ -141,6 +152,7 @@ def test_update_latest_falls_back_to_a_copy(tmp_path, results, monkeypatch):
 
     def no_symlinks(*args, **kwargs):
         raise OSError("symlinks not permitted")
+
     monkeypatch.setattr(render.os, "symlink", no_symlinks)
     second = root / "run-2"
     write_report(R.RunResults(run=results.run, scenarios=[]), second)

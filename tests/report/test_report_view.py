@@ -6,10 +6,10 @@ import copy
 
 import pytest
 
-from harness.conformance import results as R
-from harness.spec import source
+from harness import results as R
 from harness.report import view as V
 from harness.report.render import render_html
+from harness.source_model import source
 
 from .htmlq import parse
 from .sample import all_passed, full_run, scenario
@@ -140,9 +140,13 @@ def _verdict_cases():
     incomplete.scenarios[1].status = R.HARNESS_ERROR
     empty = copy.deepcopy(passed)
     empty.scenarios = []
-    return [(full_run(), "Not conformant", "fail"), (passed, "Conformant", "pass"),
-            (partial, "Conformant (partial: 1 not applicable)", "partial"), (incomplete, "Incomplete", "error"),
-            (empty, "Incomplete", "error")]
+    return [
+        (full_run(), "Not conformant", "fail"),
+        (passed, "Conformant", "pass"),
+        (partial, "Conformant (partial: 1 not applicable)", "partial"),
+        (incomplete, "Incomplete", "error"),
+        (empty, "Incomplete", "error"),
+    ]
 
 
 @pytest.mark.parametrize("results, text, cls", _verdict_cases(), ids=["failed", "passed", "partial", "error", "empty"])
@@ -162,8 +166,15 @@ def test_run_info_and_certification_banner():
     assert "Certification run" in banner.text() and "reference.toml" in banner.text() and "0.1.0" in banner.text()
     assert tree.find("body").find_all()[0] is banner  # the very top of the page
     info = tree.find("dl", cls="runinfo").text()
-    for value in ("smlite reference gateway 0.1.0", "000_99618b2f85010427", source.SOURCE_TITLE, "4242",
-                  "2025-05-04T10:00:00+00:00", "ci-runner-3", "1 min 12 s"):
+    for value in (
+        "smlite reference gateway 0.1.0",
+        "000_99618b2f85010427",
+        source.SOURCE_TITLE,
+        "4242",
+        "2025-05-04T10:00:00+00:00",
+        "ci-runner-3",
+        "1 min 12 s",
+    ):
         assert value in info
     assert not parse(render_html(full_run())).find_all(id="certification")
 

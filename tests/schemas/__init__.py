@@ -18,7 +18,8 @@ from typing import Any
 import jsonschema
 import xmlschema
 
-from harness.conformance import results as R
+from harness import results as R
+from harness.report import explored
 
 REPO = Path(__file__).resolve().parent.parent.parent
 RESULTS_SCHEMA = REPO / "docs" / "results.schema.json"
@@ -60,6 +61,7 @@ def validate_junit(path: Path) -> None:
 
 # --- one outcome, three files (docs/report.md) ---
 
+
 def _cucumber_status(element: dict) -> str:
     """The scenario status Cucumber tools derive from its steps and hooks."""
     seen = {s["result"]["status"] for s in element["steps"] + element.get("after", []) + element.get("before", [])}
@@ -75,10 +77,20 @@ def _junit_outcome(case: ET.Element) -> str:
     return f"skipped:{child.get('type')}" if child.tag == "skipped" else child.tag
 
 
-JUNIT = {R.PASSED: "passed", R.FAILED: "failure", R.HARNESS_ERROR: "error",
-         R.NOT_APPLICABLE: "skipped:not_applicable", R.NOT_SPECIFIED: "skipped:not_specified"}
-CUCUMBER = {R.PASSED: "passed", R.FAILED: "failed", R.HARNESS_ERROR: "failed",
-            R.NOT_APPLICABLE: "skipped", R.NOT_SPECIFIED: "skipped"}
+JUNIT = {
+    R.PASSED: "passed",
+    R.FAILED: "failure",
+    R.HARNESS_ERROR: "error",
+    R.NOT_APPLICABLE: "skipped:not_applicable",
+    R.NOT_SPECIFIED: "skipped:not_specified",
+}
+CUCUMBER = {
+    R.PASSED: "passed",
+    R.FAILED: "failed",
+    R.HARNESS_ERROR: "failed",
+    R.NOT_APPLICABLE: "skipped",
+    R.NOT_SPECIFIED: "skipped",
+}
 
 
 def check_three_files_agree(results: R.RunResults, junit_path: Path, cucumber: list[dict]) -> None:
@@ -86,8 +98,9 @@ def check_three_files_agree(results: R.RunResults, junit_path: Path, cucumber: l
     validate_results(results.to_dict())
     validate_junit(junit_path)
     root = ET.parse(junit_path).getroot()
-    cases = list(root.iter("testcase"))
-    elements = [e for f in cucumber for e in f["elements"]]
+    check_explored_agrees(results, root, cucumber)
+    cases = [c for c in root.iter("testcase") if c.get("classname") != "smlite.explored"]
+    elements = [e for f in cucumber if f["uri"] != "explored" for e in f["elements"]]
     assert len(cases) == len(elements) == len(results.scenarios)
     by_id = {}
     for case in cases:
@@ -106,14 +119,43 @@ def check_three_files_agree(results: R.RunResults, junit_path: Path, cucumber: l
         assert _junit_outcome(by_id[scenario.id]) == JUNIT[scenario.status], scenario.name
         assert _cucumber_status(element) == CUCUMBER[scenario.status], (scenario.status, element)
     counts = results.counts()
-    assert int(root.get("failures")) == counts[R.FAILED] and int(root.get("errors")) == counts[R.HARNESS_ERROR]
-    assert sum(int(s.get("skipped")) for s in root.iter("testsuite")) == \
-        counts[R.NOT_APPLICABLE] + counts[R.NOT_SPECIFIED]
+    explored_failed = len(results.explored_failing())
+    explored_errors = sum(1 for e in results.explorations if e.error)
+    assert int(root.get("failures")) == counts[R.FAILED] + explored_failed
+    assert int(root.get("errors")) == counts[R.HARNESS_ERROR] + explored_errors
+    skipped = sum(int(s.get("skipped")) for s in root.iter("testsuite") if s.get("name") != "explored")
+    assert skipped == counts[R.NOT_APPLICABLE] + counts[R.NOT_SPECIFIED]
+
+
+def check_explored_agrees(results: R.RunResults, root: ET.Element, cucumber: list[dict]) -> None:
+    """Each promise an exploration checked has one outcome in results.json, junit.xml and cucumber.json."""
+    suites = [s for s in root.iter("testsuite") if s.get("name") == "explored"]
+    features = [f for f in cucumber if f["uri"] == "explored"]
+    if not results.explorations:
+        assert not suites and not features
+        return
+    broken = {c.promise: c for e in results.explorations for c in e.counterexamples}
+    checked = {p for e in results.explorations for p in e.promises_checked} | set(broken)
+    cases = {c.get("name"): c for c in suites[0].iter("testcase") if c.get("name") != "exploration"}
+    elements = {e["name"]: e for e in features[0]["elements"]}
+    assert set(cases) == set(elements) == checked
+    for promise in checked:
+        junit = _junit_outcome(cases[promise])
+        cucumber_status = elements[promise]["steps"][0]["result"]["status"]
+        if promise not in broken:
+            assert (junit, cucumber_status) == ("passed", "passed"), promise
+        elif broken[promise].counts_against_source():
+            assert (junit, cucumber_status) == ("failure", "failed"), promise
+        else:
+            assert (junit, cucumber_status) == ("skipped:contract_difference", "skipped"), promise
 
 
 def check_cucumber_lines(features: list[dict]) -> None:
-    """Every uri is a real file, and every line holds what the element says is there."""
+    """Every uri is a real file, and every line holds what the element says is there (the explored
+    feature aside: its conversations were generated, they have no file)."""
     for feature in features:
+        if feature["uri"] == explored.SUITE:
+            continue
         lines = (REPO / feature["uri"]).read_text(encoding="utf-8").splitlines()
         assert lines[feature["line"] - 1].strip() == f"Feature: {feature['name']}"
         for element in feature["elements"]:
@@ -139,6 +181,6 @@ def check_run_directory(run_dir: Path) -> dict:
     cucumber = json.loads((run_dir / "cucumber.json").read_text(encoding="utf-8"))
     check_three_files_agree(R.RunResults.from_dict(data), run_dir / "junit.xml", cucumber)
     check_cucumber_lines(cucumber)
-    unlocated = [e["name"] for f in cucumber for e in f["elements"] if "line" not in e]
+    unlocated = [e["name"] for f in cucumber if f["uri"] != explored.SUITE for e in f["elements"] if "line" not in e]
     assert not unlocated, f"cucumber.json: scenarios no feature file holds: {unlocated}"
     return data

@@ -18,8 +18,11 @@ def acme(tmp_path_factory):
     folder = tmp_path_factory.mktemp("acme")
     settings = folder / "acme-gateway.toml"
     smtp_port, http_port = free_ports(2)
-    settings.write_text((EXAMPLES / "acme-gateway.toml").read_text(encoding="utf-8")
-                        + f"smtp_port = {smtp_port}\nhttp_port = {http_port}\n", encoding="utf-8")
+    settings.write_text(
+        (EXAMPLES / "acme-gateway.toml").read_text(encoding="utf-8")
+        + f"smtp_port = {smtp_port}\nhttp_port = {http_port}\n",
+        encoding="utf-8",
+    )
     profile = folder / "acme.toml"
     sandbox = SandboxUp(folder, "--gateway-config", str(settings), "--write-profile", str(profile)).start()
     try:

@@ -57,17 +57,27 @@ def test_docs_copy_is_the_served_document(served_by_reference):
 
 def test_the_document_covers_the_contract(served_by_reference):
     paths = served_by_reference["paths"]
-    for path in ("/healthz", "/admin/api/definitions", "/admin/api/definitions/{name}", "/admin/api/mpp-sessions",
-                 "/admin/api/sm-portal/messages", "/admin/api/clock", "/mpp/api/messages",
-                 "/sm-portal/api/messages/{token}", "/sm-portal/api/messages/{token}/reply",
-                 "/sm-portal/api/messages/{token}/reply-all", "/sm-portal/api/messages/{token}/print"):
+    for path in (
+        "/healthz",
+        "/admin/api/definitions",
+        "/admin/api/definitions/{name}",
+        "/admin/api/mpp-sessions",
+        "/admin/api/sm-portal/messages",
+        "/admin/api/clock",
+        "/mpp/api/messages",
+        "/sm-portal/api/messages/{token}",
+        "/sm-portal/api/messages/{token}/reply",
+        "/sm-portal/api/messages/{token}/reply-all",
+        "/sm-portal/api/messages/{token}/print",
+    ):
         assert path in paths, path
     assert served_by_reference["openapi"].startswith("3.")
 
 
 def test_the_gateways_own_dump_writes_the_same_bytes():
-    done = subprocess.run([sys.executable, "-m", "harness.gateway", "--openapi"], cwd=REPO, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.gateway", "--openapi"], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout == DOC.read_text(encoding="utf-8")
 

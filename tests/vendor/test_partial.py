@@ -13,8 +13,8 @@ import tomllib
 
 import pytest
 
-from harness.conformance import results as R
-from harness.target.files import toml_text
+from harness import results as R
+from harness.files import toml_text
 
 from .vendorkit import smlite
 
@@ -33,6 +33,7 @@ def test_missing_capabilities_make_their_scenarios_not_applicable(acme, tmp_path
     assert done.returncode == 0, done.stdout + done.stderr
     results = R.RunResults.load(tmp_path / "reports" / "latest" / "results.json")
     from tests.schemas import check_run_directory
+
     check_run_directory(tmp_path / "reports" / "latest")  # not applicable agrees in all three files
 
     needs = {s.id for s in results.scenarios if {f"requires:{c}" for c in MISSING} & set(s.tags)}
@@ -50,5 +51,9 @@ def test_missing_capabilities_make_their_scenarios_not_applicable(acme, tmp_path
     assert sorted(name for name, _ in listed) == sorted(s.name for s in not_applicable)
     assert f"not applicable ({len(needs)}):" in done.stdout
     assert "partial" in (tmp_path / "reports" / "latest" / "index.html").read_text(encoding="utf-8")
-    assert sorted(results.run.target["capabilities"]) == ["admin-console", "sm-portal", "sm-portal-index",
-                                                          "smtp-submission"]
+    assert sorted(results.run.target["capabilities"]) == [
+        "admin-console",
+        "sm-portal",
+        "sm-portal-index",
+        "smtp-submission",
+    ]

@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from harness.target.profile import load
+from harness.profile.schema import load
 
 from .vendorkit import REPO, SMLITE, SandboxUp, read_toml, smlite
 
@@ -43,16 +43,25 @@ def test_settings_the_sandbox_owns_are_refused(tmp_path):
     settings.write_text('internal_domains = ["acme.test"]\nrelay_port = 25\n')
     done = smlite("sandbox", "up", "--gateway-config", settings, env={"XDG_STATE_HOME": str(tmp_path)})
     assert done.returncode == 2 and "the sandbox sets relay_port itself" in done.stderr
-    done = smlite("sandbox", "up", "--mailpit-only", "--gateway-config", settings,
-                  env={"XDG_STATE_HOME": str(tmp_path)})
+    done = smlite(
+        "sandbox", "up", "--mailpit-only", "--gateway-config", settings, env={"XDG_STATE_HOME": str(tmp_path)}
+    )
     assert done.returncode == 2 and "--gateway-config configures the reference gateway" in done.stderr
 
 
 def test_settings_the_gateway_rejects_are_its_message_and_exit_2(tmp_path):
     settings = tmp_path / "gw.toml"
     settings.write_text('internal_domains = ["acme.test"]\nnotification_subject = "Secure: {title}"\n')
-    done = smlite("sandbox", "up", "--gateway-config", settings, "--write-profile", tmp_path / "p.toml",
-                  env={"XDG_STATE_HOME": str(tmp_path)}, timeout=60)
+    done = smlite(
+        "sandbox",
+        "up",
+        "--gateway-config",
+        settings,
+        "--write-profile",
+        tmp_path / "p.toml",
+        env={"XDG_STATE_HOME": str(tmp_path)},
+        timeout=60,
+    )
     assert done.returncode == 2, done.stdout + done.stderr
     assert "unknown placeholder(s) ['title']" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "p.toml").exists()
@@ -88,13 +97,27 @@ def test_named_sandboxes_run_side_by_side(tmp_path):
         try:
             env = dict(os.environ, XDG_STATE_HOME=str(tmp_path / "state"))
             for name in ("alpha", "beta"):
-                done = subprocess.run([*SMLITE, "sandbox", "status", "--name", name], cwd=REPO, env=env,
-                                      capture_output=True, text=True, timeout=60)
+                done = subprocess.run(
+                    [*SMLITE, "sandbox", "status", "--name", name],
+                    cwd=REPO,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                )
                 assert done.returncode == 0 and done.stdout.count("up  ") == 7, done.stdout
             assert sorted(p.name for p in (tmp_path / "state" / "smlite").iterdir()) == [
-                "sandbox-alpha.json", "sandbox-beta.json"]
-            again = subprocess.run([*SMLITE, "sandbox", "up", "--name", "alpha"], cwd=REPO, env=env,
-                                   capture_output=True, text=True, timeout=60)
+                "sandbox-alpha.json",
+                "sandbox-beta.json",
+            ]
+            again = subprocess.run(
+                [*SMLITE, "sandbox", "up", "--name", "alpha"],
+                cwd=REPO,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
             assert again.returncode == 2 and "already running" in again.stderr
         finally:
             assert second.stop() == 0

@@ -18,8 +18,13 @@ from .vendorkit import free_ports, read_toml, smlite
 
 pytestmark = pytest.mark.sandbox  # real Mailpit and gateway processes
 
-ITEMS = ("target reachable", "definitions listed", "MPP answers", "sandbox Mailpit",
-         "test message relayed to the sandbox")
+ITEMS = (
+    "target reachable",
+    "definitions listed",
+    "MPP answers",
+    "sandbox Mailpit",
+    "test message relayed to the sandbox",
+)
 
 
 def lines_of(output: str) -> dict[str, str]:
@@ -39,8 +44,11 @@ def write(path, text: str):
 
 def test_a_profile_pointing_at_nothing_gets_one_line_per_failed_probe_and_exit_2(tmp_path):
     http, smtp, mailpit = free_ports(3)  # nothing listens there
-    profile = write(tmp_path / "nothing.toml", f'name = "Nothing"\n[target]\nhttp = "http://127.0.0.1:{http}"\n'
-                    f'smtp = "127.0.0.1:{smtp}"\nadmin_token = "x"\n[mailpit]\napi = "http://127.0.0.1:{mailpit}"\n')
+    profile = write(
+        tmp_path / "nothing.toml",
+        f'name = "Nothing"\n[target]\nhttp = "http://127.0.0.1:{http}"\n'
+        f'smtp = "127.0.0.1:{smtp}"\nadmin_token = "x"\n[mailpit]\napi = "http://127.0.0.1:{mailpit}"\n',
+    )
     done = smlite("target", "check", profile, timeout=60)
     assert done.returncode == 2, done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr and done.stderr == ""
@@ -77,8 +85,10 @@ def test_a_live_target_passes_every_probe(acme):
 
 def test_a_target_that_answers_but_refuses_the_token_exits_1(acme, tmp_path):
     profile, _, _ = acme
-    wrong = write(tmp_path / "wrong-token.toml",
-                  re.sub(r'admin_token = ".*"', 'admin_token = "not-the-token"', profile.read_text()))
+    wrong = write(
+        tmp_path / "wrong-token.toml",
+        re.sub(r'admin_token = ".*"', 'admin_token = "not-the-token"', profile.read_text()),
+    )
     done = smlite("target", "check", wrong)
     assert done.returncode == 1, done.stdout + done.stderr
     lines = lines_of(done.stdout)

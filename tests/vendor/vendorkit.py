@@ -19,8 +19,14 @@ SMLITE = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "harness
 
 
 def smlite(*args: str, env: dict | None = None, timeout: float = 180, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    return subprocess.run([*SMLITE, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                          env=dict(os.environ, **(env or {})))
+    return subprocess.run(
+        [*SMLITE, *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=dict(os.environ, **(env or {})),
+    )
 
 
 def free_ports(count: int) -> list[int]:
@@ -44,11 +50,12 @@ class SandboxUp:
         self.args = args
         self.process: subprocess.Popen | None = None
 
-    def start(self, deadline_s: float = 40) -> "SandboxUp":
+    def start(self, deadline_s: float = 40) -> SandboxUp:
         env = dict(os.environ, XDG_STATE_HOME=str(self.folder / "state"))
         with self.log.open("w") as log:
-            self.process = subprocess.Popen([*SMLITE, "sandbox", "up", *self.args], cwd=REPO, env=env,
-                                            stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [*SMLITE, "sandbox", "up", *self.args], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
         give_up = time.monotonic() + deadline_s
         while "Ctrl-C to stop" not in self.output():
             if self.process.poll() is not None or time.monotonic() > give_up:
@@ -80,11 +87,14 @@ def example_driver_profile(reference_profile: Path, out: Path) -> Path:
     running = read_toml(reference_profile)
     host, _, port = running["target"]["smtp"].rpartition(":")
     text = (EXAMPLES / "example-driver-profile.toml").read_text(encoding="utf-8")
-    for old, new in (('"http://127.0.0.1:8080"', f'"{running["target"]["http"]}"'),
-                     ("smtp_port = 2525", f"smtp_port = {port}"), ('smtp_host = "127.0.0.1"', f'smtp_host = "{host}"'),
-                     ('"change-me"', f'"{running["target"]["admin_token"]}"'),
-                     ('"http://127.0.0.1:8025"', f'"{running["mailpit"]["api"]}"'),
-                     ('"127.0.0.1:1025"', f'"{running["mailpit"]["smtp"]}"')):
+    for old, new in (
+        ('"http://127.0.0.1:8080"', f'"{running["target"]["http"]}"'),
+        ("smtp_port = 2525", f"smtp_port = {port}"),
+        ('smtp_host = "127.0.0.1"', f'smtp_host = "{host}"'),
+        ('"change-me"', f'"{running["target"]["admin_token"]}"'),
+        ('"http://127.0.0.1:8025"', f'"{running["mailpit"]["api"]}"'),
+        ('"127.0.0.1:1025"', f'"{running["mailpit"]["smtp"]}"'),
+    ):
         assert old in text, old
         text = text.replace(old, new)
     out.write_text(text, encoding="utf-8")

@@ -1,0 +1,1 @@
+"""Owns: a shrunk counterexample as a reproduction a person can run (Gherkin and ``smlite simulate``)."""

@@ -1,0 +1,101 @@
+"""Exploration in the product: its counterexamples judged by the one policy in the run's verdict, carried
+by results.json, junit.xml and cucumber.json alike, its budgets, and --certify's minimum."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import policy
+from harness import results as R
+from harness.exploration import budgets
+from harness.report.cucumber import build_cucumber
+from harness.report.junit import write_junit
+from harness.report.render import render_html
+from tests.schemas import check_three_files_agree
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "tests" / "schemas" / "results-sample.json"
+
+
+def _with(*counterexamples: R.ExploredCounterexample, error: str = "") -> R.RunResults:
+    results = R.RunResults.load(SAMPLE)
+    checked = {"T1-r1 Mail Box": 4, "print-refused": 2, **{c.promise: 1 for c in counterexamples}}
+    results.explorations = [
+        R.Exploration(7, 10.0, 9.5, 120, 30, checked, list(counterexamples), ["Bcc recipients"], "abc", "", error)
+    ]
+    return results
+
+
+def _counterexample(promise: str, level: str) -> R.ExploredCounterexample:
+    return R.ExploredCounterexample(promise, level, "attribute", "words", "Erik2", "printing answered 200", ["open"])
+
+
+@pytest.mark.parametrize(
+    ("level", "verdict"), [("source", policy.NOT_CONFORMANT), ("derived", policy.NOT_CONFORMANT), ("contract", None)]
+)
+def test_a_counterexample_is_judged_at_its_level(tmp_path, level, verdict):
+    plain = R.RunResults.load(SAMPLE)
+    results = _with(_counterexample("print-refused", level))
+    assert results.judged().kind == (verdict or plain.judged().kind)
+    check_three_files_agree(results, write_junit(results, tmp_path / "junit.xml"), build_cucumber(results))
+    loaded = R.RunResults.from_dict(copy.deepcopy(results.to_dict()))
+    assert loaded.explorations == results.explorations
+    page = render_html(results)
+    assert 'id="explored"' in page and "print-refused" in page
+
+
+def test_an_exploration_that_stopped_early_leaves_the_run_incomplete(tmp_path):
+    results = _with(error="the target stopped answering")
+    assert results.judged().kind in (policy.INCOMPLETE, policy.NOT_CONFORMANT)
+    assert not results.complete
+    check_three_files_agree(results, write_junit(results, tmp_path / "junit.xml"), build_cucumber(results))
+
+
+def test_a_run_without_exploration_writes_what_it_always_wrote():
+    assert "explorations" not in R.RunResults.load(SAMPLE).to_dict()
+
+
+def test_the_default_budget_follows_the_scenarios_time():
+    assert budgets.default_budget(0) == budgets.MIN_DEFAULT_BUDGET_S
+    assert budgets.default_budget(100) == pytest.approx(budgets.DEFAULT_SHARE * 100)
+    assert budgets.certify_refusal(budgets.CERTIFY_MIN_BUDGET_S) == ""
+    assert "at least" in budgets.certify_refusal(10)
+
+
+def test_certify_refuses_a_budget_below_its_minimum(tmp_path):
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "harness.cli.main",
+            "run",
+            "--certify",
+            "--explore-budget",
+            "30",
+            "--reports-dir",
+            tmp_path,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "A certification run explores for its minimum budget: --certify explores for at least 60s" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_explore_refuses_no_time(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.cli.main", "explore", "--budget", "0", "--reports-dir", tmp_path],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "Nothing to explore in no time" in done.stderr

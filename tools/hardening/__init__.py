@@ -1,0 +1,1 @@
+"""``python -m tools.hardening`` (``make hardening``): runs tests/hardening and prints what was tried, counted."""
