@@ -111,8 +111,9 @@ def test_seed_replays_the_same_people(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_every_broken_variant_is_caught(variant, tmp_path):
-    """As `smlite selfcheck` checks it: the scenarios, then a whole run exploring for 30 s (seed 1: the
-    same draws every time, so a miss is the suite's, not the dice's)."""
+    """As `smlite selfcheck` checks it: the scenarios, then a whole run exploring a counted number of
+    conversations (seed 1: the same draws every time, however loaded the machine, so a miss is the suite's,
+    not the dice's nor the clock's)."""
     outcome = check_variant(variant, tmp_path, seed=1, explorer=explore_in_run)
     assert outcome.caught, f"{variant} ({VARIANTS[variant]}) was not caught: {outcome.verdict}"
     print(f"{variant}: caught by {outcome.caught_by[0]}")

@@ -26,6 +26,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _conversations(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of conversations: {text!r}") from None
+    if not 1 <= value <= 1_000_000:
+        raise argparse.ArgumentTypeError(f"from 1 to a million conversations, got {text}")
+    return value
+
+
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--explore-budget",
@@ -34,6 +44,14 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="explore the source's promises on generated conversations for SECONDS after the scenarios "
         "(default: about half the scenarios' time, at least 3; 0: no exploration; docs/exploration.md)",
+    )
+    parser.add_argument(
+        "--explore-conversations",
+        type=_conversations,
+        default=None,
+        metavar="N",
+        help="explore at most N generated conversations (with --explore-budget: whichever comes first): the same "
+        "seed then draws the same conversations however fast the machine is",
     )
     parser.add_argument(
         "--features",
@@ -55,6 +73,7 @@ def apply_run_arguments(options: Any, args: argparse.Namespace) -> None:
     from harness.exploration import budgets
 
     options.explore_budget = args.explore_budget
+    options.explore_conversations = args.explore_conversations
     options.features = args.features
     options.corpus = args.corpus
     if args.features and not Path(args.features).exists():
@@ -88,6 +107,13 @@ def add_explore_parser(commands: Any) -> None:
     explore.add_argument("--target", metavar="PROFILE", help="target profile (default: the embedded reference)")
     explore.add_argument("--budget", type=_seconds, default=300.0, metavar="SECONDS", help="time budget (default 300)")
     explore.add_argument(
+        "--conversations",
+        type=_conversations,
+        default=None,
+        metavar="N",
+        help="at most N generated conversations, whichever comes first with --budget (reach independent of speed)",
+    )
+    explore.add_argument(
         "--seed", type=int, help="seed of the generated exchanges (printed; same seed, same exchanges)"
     )
     explore.add_argument("--variant", default="", metavar="NAME", help="a broken variant of the embedded reference")
@@ -107,4 +133,4 @@ def main(args: argparse.Namespace, reports_root: Path) -> int:
     folder = (args.reports_dir or reports_root) / f"explore-{run_id}"
     print(f"smlite explore · {args.budget:g}s · seed {seed} (replay with --seed {seed})", file=sys.stderr, flush=True)
     with open_target(args.target, variant=args.variant) as profile:
-        return explore_command(profile, seed, args.budget, folder)
+        return explore_command(profile, seed, args.budget, folder, args.conversations)

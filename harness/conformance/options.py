@@ -40,7 +40,9 @@ class RunOptions:
     # exploration after the scenarios (harness/exploration/, handed in by the command line): its budget in
     # seconds (None: the default for the scenarios' time; 0: none) and the function that explores
     explore_budget: float | None = None
-    explorer: Callable[[TargetProfile, int, float | None, float, Path], R.Exploration] | None = None
+    explore_conversations: int | None = None  # and at most this many conversations (reach independent of speed)
+    # (profile, seed, budget_s, scenarios_wall_s, folder, conversations=…) -> the exploration
+    explorer: Callable[..., R.Exploration] | None = None
 
 
 def explores(options: RunOptions) -> bool:
@@ -49,7 +51,7 @@ def explores(options: RunOptions) -> bool:
     if options.explorer is None or options.explore_budget == 0:
         return False
     partial = bool(options.select or options.exitfirst or options.features)
-    return options.explore_budget is not None or not partial
+    return options.explore_budget is not None or options.explore_conversations is not None or not partial
 
 
 def check_certify(options: RunOptions, profile: TargetProfile | None = None) -> None:

@@ -150,7 +150,9 @@ def run(options: RunOptions) -> tuple[int, R.RunResults | None, Path]:
         if explores(options) and options.explorer is not None and not broken_run:  # an incomplete run: no use
             wall = (dt.datetime.now(dt.UTC) - started_at).total_seconds()
             _say(options, f"exploring the source's promises on generated conversations (seed {seed}) …")
-            explorations.append(options.explorer(profile, seed, options.explore_budget, wall, run_dir / "explored"))
+            explored = run_dir / "explored"
+            limit = options.explore_conversations
+            explorations.append(options.explorer(profile, seed, options.explore_budget, wall, explored, limit))
     pictures = feed.finish() if feed is not None else {}
     results_path.unlink(missing_ok=True)  # the plugin's raw hand-over; results.json is the documented form
     if handover.selected == [] and options.select:

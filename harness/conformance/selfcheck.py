@@ -35,9 +35,11 @@ from harness.conformance.runner import REPO, RunOptions, run
 from harness.errors import UsageError
 from harness.gateway.variants import ALTERNATIVES, VARIANTS
 
-#: how long a selfcheck explores a variant its scenarios missed (and the reference, and the alternatives):
-#: longer than ``smlite run``'s default, so that a kill rate does not hang on one short draw
-SELFCHECK_EXPLORE_S = 30.0
+#: how many conversations a selfcheck explores for a variant its scenarios missed (and the reference, and
+#: the alternatives): counted, not timed, so that a kill rate does not depend on how fast or loaded the
+#: machine is (seed 1 finds the rarest kind of the 22 variants in its 21st conversation); more than
+#: ``smlite run``'s default reaches, so that it does not hang on one short draw
+SELFCHECK_EXPLORE_CONVERSATIONS = 100
 
 
 @dataclass
@@ -57,18 +59,26 @@ def check_variant(
     seed: int | None = None,
     exitfirst: bool = True,
     explorer: Any = None,
-    explore_budget: float | None = SELFCHECK_EXPLORE_S,
+    explore_conversations: int | None = SELFCHECK_EXPLORE_CONVERSATIONS,
 ) -> VariantOutcome:
     """The suite against ``variant``: its scenarios first (stopping at the first failure), then, when
     they all pass and an ``explorer`` is handed in (the command line's; nothing here imports
-    exploration), a whole run that explores after them as ``smlite run`` does, for ``explore_budget``
-    seconds (None: ``smlite run``'s default). Caught by a failed scenario or by a counterexample at a level that
+    exploration), a whole run that explores after them as ``smlite run`` does, for
+    ``explore_conversations`` conversations (None: ``smlite run``'s default budget). Caught by a failed scenario or by a counterexample at a level that
     counts against the source."""
     started = time.perf_counter()
     results = _run(variant, reports_dir, workers, seed, exitfirst=exitfirst)
     failed = _failed(results)
     if not failed and explorer is not None and results is not None and results.verdict() != policy.INCOMPLETE:
-        results = _run(variant, reports_dir, workers, seed, explorer=explorer, explore_budget=explore_budget)
+        results = _run(
+            variant,
+            reports_dir,
+            workers,
+            seed,
+            explorer=explorer,
+            explore_budget=None,
+            explore_conversations=explore_conversations,
+        )
         failed = _failed(results)
     described = {**VARIANTS, **ALTERNATIVES}.get(variant, "the correct reference gateway")
     return VariantOutcome(
@@ -142,7 +152,7 @@ th{background:#f3f3f3}.caught{color:#0a6b2a;font-weight:600}.missed{color:#a3000
 · reference gateway: <strong class="{{ 'caught' if data.reference.verdict == 'Conformant' else 'missed' }}">{{ data.reference.verdict }}</strong>
 ({{ '%.1f' % data.reference.seconds }} s)</p>
 <p class="muted">run {{ data.id }} · smlite {{ data.harness_version }} · {{ data.started_at }} → {{ data.finished_at }}
-· {{ '%.1f' % data.duration_s }} s · each variant runs the suite with -x (it stops at the first failing scenario), then, if no scenario failed, the whole run exploring for {{ data.explore_s }} s</p>
+· {{ '%.1f' % data.duration_s }} s · each variant runs the suite with -x (it stops at the first failing scenario), then, if no scenario failed, the whole run exploring {{ data.explore_conversations }} generated conversations</p>
 <table><thead><tr><th>variant</th><th>what is broken</th><th>result</th><th>scenario that caught it</th><th class="num">time (s)</th></tr></thead>
 <tbody>
 {% for v in data.variants %}<tr>
@@ -181,7 +191,7 @@ def report_data(
         "kill_rate": {"caught": caught, "total": len(outcomes), "percent": round(100 * caught / max(len(outcomes), 1))},
         "variants": [asdict(o) for o in outcomes],
         "alternatives": [asdict(o) | {"accepted": o.verdict.startswith("Conformant")} for o in alternatives or []],
-        "explore_s": SELFCHECK_EXPLORE_S,
+        "explore_conversations": SELFCHECK_EXPLORE_CONVERSATIONS,
     }
 
 

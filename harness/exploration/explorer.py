@@ -44,6 +44,7 @@ class Counterexample:
     detail: str
     steps: list[Step]
     shrunk: bool  # False: the shrinking's time share ran out, this is the smallest seen
+    found_at: int = 0  # the counted conversation in which it was first broken (the reach it took)
     feature: str = ""
     commands: list[str] = field(default_factory=list)
 
@@ -62,6 +63,7 @@ class Exploration:
     database: str = ""
     error: str = ""
     drawn: list[str] = field(default_factory=list)
+    conversations_budget: int | None = None
 
 
 def not_explored(connection: Connection) -> list[str]:
@@ -106,18 +108,27 @@ def _found(context: Context, check: Check, steps: list[Step], shrunk: bool, expl
     found = Counterexample(
         check.promise, check.level, promise.kind, promise.words, check.who, check.detail, steps, shrunk
     )
+    found.found_at = context.first_broken.get(check.promise, context.budget.drawn)
     found.feature, found.commands = reproduction(found.promise, steps, context.connection.profile, exploration.seed)
     exploration.counterexamples.append(found)
 
 
-def explore(connection: Connection, *, seed: int, budget_s: float, folder: Path | None = None) -> Exploration:
-    """Explore the target of ``connection`` for ``budget_s`` seconds with ``seed``; ``folder`` keeps the
-    example database (None: none kept)."""
+def explore(
+    connection: Connection,
+    *,
+    seed: int,
+    budget_s: float,
+    folder: Path | None = None,
+    conversations: int | None = None,
+) -> Exploration:
+    """Explore the target of ``connection`` for ``budget_s`` seconds with ``seed`` (and at most
+    ``conversations`` conversations, when given); ``folder`` keeps the example database (None: none kept)."""
     exploration = Exploration(seed, budget_s, not_explored=not_explored(connection))
+    exploration.conversations_budget = conversations
     exploration.database = str(folder / "examples") if folder else ""
     if folder:
         (folder / "examples").mkdir(parents=True, exist_ok=True)  # kept with the run, found examples or none
-    budget = Budget(budget_s)
+    budget = Budget(budget_s, conversations)
     context = Context(connection, budget)
     started = time.monotonic()
     if not {"smtp-submission", "mpp"} & connection.driver.capabilities:

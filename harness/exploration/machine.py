@@ -76,7 +76,7 @@ def conversation_class(context: Context) -> type[RuleBasedStateMachine]:
 
         def __init__(self) -> None:
             super().__init__()
-            context.budget.check()
+            context.budget.start_conversation()
             context.conversations += 1
             self.observer = context.connection.observer()
             self.people: list[Person] = []
@@ -107,6 +107,7 @@ def conversation_class(context: Context) -> type[RuleBasedStateMachine]:
             for check in checks:
                 context.checked[check.promise] = context.checked.get(check.promise, 0) + 1
                 if check.broken and check.promise not in context.ignored:
+                    context.first_broken.setdefault(check.promise, context.budget.drawn)
                     best = context.smallest.get(check.promise)
                     if best is None or len(self.steps) < len(best[0]):
                         context.smallest[check.promise] = (list(self.steps), check)

@@ -48,6 +48,7 @@ def to_result(found: Exploration) -> R.Exploration:
         digest=found.digest,
         database=found.database,
         error=found.error,
+        conversations_budget=found.conversations_budget,
     )
 
 
@@ -64,12 +65,18 @@ def write_reproductions(found: Exploration, folder: Path) -> list[Path]:
 
 
 def explore_in_run(
-    profile: TargetProfile, seed: int, budget_s: float | None, scenarios_wall_s: float, folder: Path
+    profile: TargetProfile,
+    seed: int,
+    budget_s: float | None,
+    scenarios_wall_s: float,
+    folder: Path,
+    conversations: int | None = None,
 ) -> R.Exploration:
-    """The exploration of ``smlite run``: ``budget_s`` seconds (None: the default for the scenarios' time)."""
-    budget = default_budget(scenarios_wall_s) if budget_s is None else budget_s
+    """The exploration of ``smlite run``: ``budget_s`` seconds (None: the default for the scenarios' time),
+    and at most ``conversations`` conversations when given."""
+    budget = default_budget(scenarios_wall_s, conversations) if budget_s is None else budget_s
     with connect(profile, progress=None) as connection:
-        found = explore(connection, seed=seed, budget_s=budget, folder=folder)
+        found = explore(connection, seed=seed, budget_s=budget, folder=folder, conversations=conversations)
     write_reproductions(found, folder)
     return to_result(found)
 
@@ -78,7 +85,7 @@ def summary(found: R.Exploration) -> str:
     rate = found.exchanges / found.elapsed_s if found.elapsed_s else 0.0
     lines = [
         f"explored: {found.exchanges} exchanges in {found.conversations} conversations, {found.elapsed_s:.1f}s "
-        f"of a {found.budget_s:g}s budget ({rate:.1f}/s), {len(found.promises_checked)} promises checked, "
+        f"of a {found.budget_s:g}s budget{_at_most(found)} ({rate:.1f}/s), {len(found.promises_checked)} promises checked, "
         f"seed {found.seed}, digest {found.digest}"
     ]
     for c in found.counterexamples:
@@ -90,11 +97,18 @@ def summary(found: R.Exploration) -> str:
     return "\n".join(lines)
 
 
-def explore_command(profile: TargetProfile, seed: int, budget_s: float, folder: Path) -> int:
+def _at_most(found: R.Exploration) -> str:
+    limit = found.conversations_budget
+    return "" if limit is None else f" and {limit} conversation{'s' if limit != 1 else ''}"
+
+
+def explore_command(
+    profile: TargetProfile, seed: int, budget_s: float, folder: Path, conversations: int | None = None
+) -> int:
     """``smlite explore``: explore alone, write exploration.json and the reproductions; the exit code of
     harness/policy.py (1 when a counterexample counts against the source, 2 when it stopped early)."""
     with connect(profile, progress=None) as connection:
-        explored = explore(connection, seed=seed, budget_s=budget_s, folder=folder)
+        explored = explore(connection, seed=seed, budget_s=budget_s, folder=folder, conversations=conversations)
     write_reproductions(explored, folder)
     found = to_result(explored)
     atomic_write_text(folder / "exploration.json", json.dumps(asdict(found), indent=2, ensure_ascii=False))

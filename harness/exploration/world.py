@@ -63,6 +63,7 @@ class Context:
     conversations: int = 0
     drawn: list[str] = field(default_factory=list)  # every step drawn, in order: the run's digest
     smallest: dict[str, tuple[list[Step], Check]] = field(default_factory=dict)  # promise -> shortest seen
+    first_broken: dict[str, int] = field(default_factory=dict)  # promise -> counted conversation first broken in
     last_failure: tuple[list[Step], Check] | None = None  # the steps of the example that raised last
     clock_refused: str = ""  # the target refused to move its clock (why): no further moves are drawn
     clock_moved_days: int = 0  # in total, within budgets.CLOCK_ALLOWANCE_DAYS

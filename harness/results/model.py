@@ -139,6 +139,7 @@ class Exploration:
     digest: str = ""  # of the exchanges drawn: same seed, same target, same digest
     database: str = ""  # Hypothesis's example database, kept with the run
     error: str = ""  # why the exploration stopped early (the run is then incomplete)
+    conversations_budget: int | None = None  # at most this many drawn (None: the time budget alone)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Exploration:

@@ -16,7 +16,7 @@ from harness.exploration import budgets
 from harness.report.cucumber import build_cucumber
 from harness.report.junit import write_junit
 from harness.report.render import render_html
-from tests.schemas import check_three_files_agree
+from tests.schemas import check_three_files_agree, validate_results
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "tests" / "schemas" / "results-sample.json"
@@ -99,3 +99,56 @@ def test_explore_refuses_no_time(tmp_path):
         timeout=60,
     )
     assert done.returncode == 2 and "Nothing to explore in no time" in done.stderr
+
+
+def test_a_counted_budget_counts_the_conversations_drawn_and_not_shrinkings_replays():
+    budget = budgets.Budget(3600.0, conversations=3)
+    for _ in range(2):
+        budget.start_conversation()
+    budget.start_shrinking()
+    for _ in range(10):  # replays while shrinking: as many as its time allows, none counted
+        budget.start_conversation()
+    budget.stop_shrinking()
+    budget.start_conversation()
+    assert budget.drawn == 3
+    with pytest.raises(budgets.BudgetSpent):
+        budget.start_conversation()
+    timed = budgets.Budget(3600.0)
+    for _ in range(1000):
+        timed.start_conversation()  # time alone: no count binds
+
+
+def test_a_counted_budget_shrinks_for_a_bounded_time_and_gets_seconds_enough():
+    counted = budgets.Budget(3000.0, conversations=100)
+    counted.start_shrinking()
+    assert counted.shrink_until is not None
+    assert counted.shrink_until - counted.started <= budgets.COUNTED_SHRINK_S + 1
+    assert budgets.default_budget(5.0, conversations=100) == 100 * budgets.CONVERSATION_BOUND_S
+
+
+def test_a_counted_budget_is_carried_by_results_json():
+    results = _with()
+    results.explorations[0].conversations_budget = 40
+    data = results.to_dict()
+    validate_results(data)
+    assert R.RunResults.from_dict(copy.deepcopy(data)).explorations[0].conversations_budget == 40
+    validate_results(_with().to_dict())  # the time budget alone: null
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "--explore-conversations", "0"],
+        ["run", "--explore-conversations", "many"],
+        ["explore", "--conversations", "-1"],
+    ],
+)
+def test_a_count_of_conversations_that_is_no_count_is_refused(tmp_path, args):
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.cli.main", *args, "--reports-dir", tmp_path],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "conversations" in done.stderr and "Traceback" not in done.stderr, done.stderr
