@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pytest_bdd import parsers, then, when
+from pytest_bdd import given, parsers, then, when
 
 from harness.drivers.base import Outgoing
 from harness.errors import ConformanceFailure, HarnessError
@@ -85,6 +85,18 @@ def sends_the_message_file(
 ) -> None:
     raw = message_file(name, world.feature_folder)
     send_as_written(world, world.person(sender), world.persons(recipients), application, definition, raw, name)
+
+
+@given(parsers.parse('the message file "{name}", which carries no text to recognise its copies by'))
+def a_message_without_text(world: World, name: str) -> None:
+    """Not applicable, and said: the suite recognises every copy of a message sent as written by its text."""
+    raw = message_file(name, world.feature_folder)
+    if wholeness.marker_of(raw) is not None:
+        raise HarnessError("The feature names a message with text as one without", name)
+    pytest.skip(
+        f"not applicable: {name} carries no text, and the suite recognises the copies of a message sent as written "
+        "by its text (not sent)"
+    )
 
 
 @when(parsers.parse('{sender} sends the broken message file "{name}" from "{application}" to {recipients}'))

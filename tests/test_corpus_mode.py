@@ -48,6 +48,7 @@ def test_the_corpus_is_copied_privately_and_written_as_features(tmp_path):
         and "| T3-r2 | 2025/gif attached.txt | External |" in internal
     )
     assert "Not sent: image only.eml" in internal
+    assert "| image only.eml |" in (prepared.folder / "corpus_unsent.feature").read_text()
     assert (prepared.folder / "corpus_external.feature").read_text().count("| T1-r1 |") == 4
     for root, _dirs, files in os.walk(prepared.folder):
         assert os.stat(root).st_mode & 0o777 == 0o700, root
@@ -71,7 +72,10 @@ def test_a_corpus_with_nothing_to_send_is_a_usage_error(tmp_path):
 @pytest.mark.sandbox
 @pytest.mark.parametrize(
     ("variant", "verdict"),
-    [("", "Conformant — only the scenarios matching -k 'corpus'"), ("portal-drops-attachments", "Not conformant")],
+    [
+        ("", "Conformant (partial: 1 not applicable) — only the scenarios matching -k 'corpus'"),
+        ("portal-drops-attachments", "Not conformant"),
+    ],
 )
 def test_the_corpus_runs_in_the_same_report(tmp_path, variant, verdict):
     options = RunOptions(
@@ -80,7 +84,9 @@ def test_the_corpus_runs_in_the_same_report(tmp_path, variant, verdict):
     options.select = "corpus"
     code, results, _ = run(options)
     names = sorted(s.name for s in results.scenarios)
-    assert len(names) == 9, names  # 2 messages × 2 definitions × 2 recipients, 1 broken
+    assert len(names) == 10, names  # 2 messages × 2 definitions × 2 recipients, 1 broken, 1 without text
+    unsent = next(s for s in results.scenarios if "image only.eml" in s.name)
+    assert unsent.status == R.NOT_APPLICABLE and "carries no text" in unsent.message, unsent
     assert results.verdict() == verdict, [(s.name, s.message) for s in results.scenarios if s.status != R.PASSED]
     broken = next(s for s in results.scenarios if "broken MIME" in s.name)
     assert broken.status == R.NOT_SPECIFIED and broken.observed.startswith("554 "), broken  # @contract

@@ -8,7 +8,8 @@ External definition, to an internal recipient (table 3, rows 1 and 2: the Email 
 message) and to an external one (table 1, row 1: a Notification, and where the target declares
 sm-portal-whole-message, the whole message in the SM Portal). A broken one (``wholeness.malformed``)
 gives one scenario that expects the contract's refusal with a reason (level contract: the source is
-silent on broken mail). One with no text to recognise its copies by is not sent; the feature says so.
+silent on broken mail). One with no text to recognise its copies by is not sent: it gets one scenario that
+is not applicable, saying why, so that the verdict says the run was partial rather than leave it out.
 
 The files are copied into ``<run>/corpus/mail/`` (folders 0700, files 0600: it is the user's mail), next
 to the features, so the run keeps what it sent and ``smlite run --features <run>/corpus`` replays it.
@@ -171,6 +172,23 @@ def _write_features(corpus: Corpus) -> None:
             *(f"      | {_cell(n)} | {_cell(why)} |" for n, why in corpus.broken.items()),
         ]
         write_private(corpus.folder / "corpus_broken.feature", "\n".join(broken) + "\n")
+    if corpus.unsent:
+        unfollowed = _header(
+            "@table:other @corpus",
+            "Your mail the suite cannot follow — not sent, not applicable",
+            corpus,
+            ["A message with no text: its copies cannot be told from a notification or another message by text."],
+        )
+        unfollowed += [
+            "",
+            "  Scenario Outline: <file> from the corpus carries no text to recognise its copies by",
+            '    Given the message file "<file>", which carries no text to recognise its copies by',
+            "",
+            "    Examples:",
+            "      | file |",
+            *(f"      | {_cell(n)} |" for n in corpus.unsent),
+        ]
+        write_private(corpus.folder / "corpus_unsent.feature", "\n".join(unfollowed) + "\n")
     if not rows and not corpus.broken:
         shutil.rmtree(corpus.folder, ignore_errors=True)
         raise UsageError(
