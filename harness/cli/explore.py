@@ -131,6 +131,10 @@ def main(args: argparse.Namespace, reports_root: Path) -> int:
     seed = choose_seed(args.seed)
     run_id = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
     folder = (args.reports_dir or reports_root) / f"explore-{run_id}"
-    print(f"smlite explore · {args.budget:g}s · seed {seed} (replay with --seed {seed})", file=sys.stderr, flush=True)
+    counted = f" · at most {args.conversations} conversations" if args.conversations else ""
+    replay = f"--seed {seed}" + (f" --conversations {args.conversations}" if args.conversations else "")
+    print(
+        f"smlite explore · {args.budget:g}s{counted} · seed {seed} (replay with {replay})", file=sys.stderr, flush=True
+    )
     with open_target(args.target, variant=args.variant) as profile:
         return explore_command(profile, seed, args.budget, folder, args.conversations)

@@ -4,6 +4,7 @@ by results.json, junit.xml and cucumber.json alike, its budgets, and --certify's
 from __future__ import annotations
 
 import copy
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -152,3 +153,16 @@ def test_a_count_of_conversations_that_is_no_count_is_refused(tmp_path, args):
         timeout=60,
     )
     assert done.returncode == 2 and "conversations" in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.mark.sandbox
+def test_smlite_explore_draws_exactly_the_conversations_counted(tmp_path):
+    command = [sys.executable, "-m", "harness.cli.main", "explore", "--conversations", "3", "--seed", "9"]
+    done = subprocess.run([*command, "--reports-dir", tmp_path], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "replay with --seed 9 --conversations 3" in done.stderr
+    (folder,) = tmp_path.glob("explore-*")
+    data = json.loads((folder / "exploration.json").read_text(encoding="utf-8"))
+    validate_results({**R.RunResults.load(SAMPLE).to_dict(), "explorations": [data]})
+    assert data["conversations_budget"] == 3 and data["conversations"] == 3, data
+    assert "and 3 conversations" in done.stdout
