@@ -1,4 +1,10 @@
-"""Owns: what every test of the project starts from: Ctrl-C (SIGINT) raising KeyboardInterrupt.
+"""Owns: what every test of the project starts from: Ctrl-C (SIGINT) raising KeyboardInterrupt, and
+Hypothesis's profile.
+
+Hypothesis: the property tests of ``make test`` draw the same examples on every run (profile
+``make-test``, ``derandomize``), so that a test command's result does not depend on the dice — what a
+random draw finds is found by ``pytest --hypothesis-profile random`` (or ``make hardening``), then pinned
+by a test of its own. Exploration (harness/exploration/) sets its own seed and is not affected.
 
 Some tests send SIGINT to this process or to children it starts (a child inherits an ignored
 SIGINT). Whatever an earlier test or library left installed, each test starts with Python's
@@ -11,6 +17,11 @@ import signal
 import warnings
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("make-test", derandomize=True)
+settings.register_profile("random", derandomize=False, max_examples=1000)
+settings.load_profile("make-test")  # `pytest --hypothesis-profile random` replaces it
 
 
 @pytest.fixture(autouse=True)

@@ -90,6 +90,7 @@ def not_explored(connection: Connection) -> list[str]:
 def _settings(database: Path | None) -> settings:
     return settings(
         max_examples=100_000,
+        derandomize=False,  # the exploration's own seed decides, whatever profile is loaded
         stateful_step_count=STEPS_PER_CONVERSATION,
         deadline=None,
         database=DirectoryBasedExampleDatabase(str(database)) if database else None,

@@ -140,9 +140,12 @@ def header_fields(block: bytes) -> list[tuple[str, bytes]]:
     for line in block.splitlines(keepends=True):
         if line in (b"\r\n", b"\n", b"\r"):
             break
-        if line[:1] in (b" ", b"\t") and fields:
-            name, raw = fields[-1]
-            fields[-1] = (name, raw + line)
+        if line[:1] in (b" ", b"\t"):
+            if fields:
+                name, raw = fields[-1]
+                fields[-1] = (name, raw + line)
+            # else: a continuation of no field, as the message's first line: no field (Python's parser
+            # ignores it as a defect and reads the fields after it, and so must this)
         elif _FIELD_START.match(line):
             fields.append((line.split(b":", 1)[0].decode("ascii", "replace").strip().lower(), line))
         else:

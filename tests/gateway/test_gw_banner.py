@@ -8,6 +8,7 @@ import hashlib
 import re
 from email import policy
 from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
@@ -235,3 +236,20 @@ def test_variant_attachment_altered():
     bad = whole_message.describe(banner.with_banner(raw, BANNER, None, variant="attachment-altered"), None)
     assert good == digest and bad["attachments"][0]["sha256"] != digest
     assert re.search(rb"filename=\"?r.pdf", banner.with_banner(raw, BANNER, None, variant="attachment-altered"))
+
+
+def test_a_first_header_line_that_continues_nothing_is_passed_over_as_the_parser_does():
+    """Found by tests/hardening/test_properties.py: a message whose first line is a folded continuation
+    (Python's parser: FirstHeaderLineIsContinuationDefect, then the fields after it) lost its Content-Type
+    when wrapped with a banner part."""
+    raw = b" folded continuation\r\nContent-Type: application/octet-stream\r\nX-SM-Definition: All\r\n\r\n\x00\x01\r\n"
+    assert [name for name, _ in mime_layout.header_fields(raw)] == ["content-type", "x-sm-definition"]
+    out = banner.with_banner(raw, "banner", None)
+    parsed = BytesParser(policy=policy.default).parsebytes(out)
+    assert [p.get_content_type() for p in parsed.walk()] == [
+        "multipart/mixed",
+        "text/plain",
+        "application/octet-stream",
+    ]
+    original = BytesParser(policy=policy.default).parsebytes(raw).get_payload(decode=True)
+    assert parsed.get_payload()[1].get_payload(decode=True) == original
