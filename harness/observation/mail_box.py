@@ -139,8 +139,9 @@ def observe(
     if missing:
         derived.append("the Email with banner lacks part of the original: " + ", ".join(missing))
     original = scope.originals.get(original_marker or "")
+    contract = list(found.contract)
     if original is not None and message.raw and found.kind in (BANNER, PARTIAL_BANNER):
-        derived += banner_problems(original, message.raw, scope.rules.banner_text)
+        derived += banner_problems(original, message.raw, scope.rules.banner_text, contract)
     if wait.reordered and wait.barrier is not None:
         detail += "; " + wait.detail
         evidence.append(("email", "Target reorders deliveries", wait.barrier.evidence()))
@@ -151,7 +152,7 @@ def observe(
         evidence,
         found.portal_links,
         message.id,
-        found.contract,
+        contract,
         derived,
         message.raw or b"",
     ), wait
